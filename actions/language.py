@@ -1,0 +1,60 @@
+"""The conversation language: chosen every turn, switched on request."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import ValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.common import latest_entity, latest_intent
+from bot.language.choice import choose_language, hint_from_metadata
+
+
+class ValidateSlotMappings(ValidationAction):
+    """Fills the custom-mapped slots after every user message (``action_validate_slot_mappings``)."""
+
+    async def extract_language(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Decide the ``language`` slot from the message's verdict, request and channel hint."""
+        message = tracker.latest_message or {}
+        requested = (
+            latest_entity(tracker, "language")
+            if latest_intent(tracker) == "change_language"
+            else None
+        )
+        language = choose_language(
+            tracker.get_slot("language"),
+            message.get("language"),
+            hint=hint_from_metadata(message.get("metadata")),
+            requested=requested,
+        )
+        return {"language": language}
+
+    async def extract_kb_entry(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """``kb_entry`` is set by the answering actions only: keep it as it is."""
+        return {}
+
+
+class ActionChangeLanguage(Action):
+    """Confirm a language switch, or show the language menu when none was named."""
+
+    def name(self) -> Text:
+        """Action name in the domain."""
+        return "action_change_language"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Answer in the (possibly new) conversation language."""
+        if latest_entity(tracker, "language"):
+            dispatcher.utter_message(response="utter_language_changed")
+        else:
+            dispatcher.utter_message(response="utter_ask_language")
+        return []

@@ -1,0 +1,1 @@
+"""mdm-assistant core library: language, knowledge base, tickets, handoff, console and CLI."""

@@ -1,0 +1,1 @@
+"""mdm-assistant bot package."""

@@ -1,0 +1,131 @@
+"""The ``mdm`` command: the project's own tools (language id, knowledge base, benchmarks, serving).
+
+Subcommands import what they need when they run, so ``mdm --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+from bot.settings import ROOT
+
+
+def _cmd_lang(args: argparse.Namespace) -> int:
+    from bot.language.identify import LanguageIdentifier  # noqa: PLC0415
+
+    identifier = LanguageIdentifier.default()
+    for line in sys.stdin:
+        text = line.rstrip("\n")
+        guess = identifier.identify(text)
+        if args.verbose:
+            print(f"{guess.code}\t{guess.confidence:.2f}\t{'ambiguous' if guess.ambiguous else ''}")
+        else:
+            print(guess.code)
+        sys.stdout.flush()
+    return 0
+
+
+def _cmd_kb_validate(args: argparse.Namespace) -> int:
+    from bot.knowledge.store import REVIEW_AFTER_DAYS, KnowledgeBase  # noqa: PLC0415
+    from bot.settings import get_settings  # noqa: PLC0415
+
+    folder = Path(args.folder) if args.folder else get_settings().knowledge_dir
+    kb = KnowledgeBase.load(folder)
+    for error in kb.errors:
+        print(f"error: {error}", file=sys.stderr)
+    for entry in kb.stale():
+        print(
+            f"warning: {entry.id}: last reviewed {entry.last_reviewed} "
+            f"(more than {REVIEW_AFTER_DAYS} days ago)",
+            file=sys.stderr,
+        )
+    status = "FAILED" if kb.errors else "ok"
+    print(f"{status}: {len(kb.entries)} valid entries, {len(kb.errors)} error(s) in {folder}")
+    return 1 if kb.errors else 0
+
+
+def _cmd_kb_search(args: argparse.Namespace) -> int:
+    from bot.knowledge.search import default_search  # noqa: PLC0415
+
+    hits = default_search().search(args.text, k=args.k)
+    if args.json:
+        print(json.dumps([{"id": h.entry.id, "score": round(h.score, 3), "lang": h.lang} for h in hits]))
+    elif not hits:
+        print("no match")
+    for hit in hits if not args.json else []:
+        print(f"{hit.score:7.2f}  {hit.entry.id:32s} {hit.entry.text(hit.lang).title}")
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    import importlib  # noqa: PLC0415
+
+    module = importlib.import_module(f"bot.bench.{args.which}")
+    argv: List[str] = ["--json"] if args.json else []
+    argv += args.rest
+    return int(module.main(argv) or 0)
+
+
+def _cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from bot.storage.migrate import upgrade  # noqa: PLC0415
+
+    upgrade(args.url)
+    print("database is at the latest revision")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from bot.serve import serve  # noqa: PLC0415
+
+    return serve(shell=args.shell)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``mdm``."""
+    parser = argparse.ArgumentParser(prog="mdm", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    lang = sub.add_parser("lang", help="identify the language variety of each stdin line")
+    lang.add_argument("-v", "--verbose", action="store_true", help="also print confidence")
+    lang.set_defaults(func=_cmd_lang)
+
+    kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb", required=True)
+    validate = kb.add_parser("validate", help="check every entry; exit 1 on errors")
+    validate.add_argument("--folder", help="knowledge folder (default: MDM_KNOWLEDGE_DIR)")
+    validate.set_defaults(func=_cmd_kb_validate)
+    search = kb.add_parser("search", help="best entries for a free-text question")
+    search.add_argument("text")
+    search.add_argument("-k", type=int, default=3)
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(func=_cmd_kb_search)
+
+    bench = sub.add_parser("bench", help="benchmarks (see docs/benchmarks.md)")
+    bench.add_argument("which", choices=["nlu", "langid", "kb", "darijabanking"])
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("rest", nargs=argparse.REMAINDER, help="options of the benchmark")
+    bench.set_defaults(func=_cmd_bench)
+
+    db = sub.add_parser("db", help="database tools").add_subparsers(dest="db", required=True)
+    up = db.add_parser("upgrade", help="create or migrate the database to the latest revision")
+    up.add_argument("--url", help="database URL (default: DATABASE_URL)")
+    up.set_defaults(func=_cmd_db_upgrade)
+
+    serve = sub.add_parser("serve", help="start the action server and Rasa (Ctrl-C stops all)")
+    serve.add_argument("--shell", action="store_true", help="talk in the terminal instead")
+    serve.set_defaults(func=_cmd_serve)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Entry point of the ``mdm`` console script."""
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    return func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Custom Rasa NLU components (the only place in ``bot/`` that imports Rasa)."""
