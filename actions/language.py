@@ -27,6 +27,10 @@ class ValidateSlotMappings(ValidationAction):
             if latest_intent(tracker) == "change_language"
             else None
         )
+        verdict = message.get("language") or {}
+        if verdict.get("code") == "other" and not verdict.get("ambiguous"):
+            # A language we do not speak: say which ones we do, then go on in French.
+            dispatcher.utter_message(response="utter_unsupported_language")
         language = choose_language(
             tracker.get_slot("language"),
             message.get("language"),

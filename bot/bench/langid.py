@@ -33,7 +33,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Sequence
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CSV = REPO_ROOT.parent / "shared" / "eval" / "langid" / "langid.csv"
@@ -56,14 +56,16 @@ def read_rows(csv_path: Path) -> list[dict[str, str]]:
 
     Returns:
         The rows as dictionaries, in file order.
+
     """
     with Path(csv_path).open(encoding="utf-8", newline="") as fh:
         return [
-            {"text": r["text"], "lang": r["lang"].strip(), "source": r["source"].strip()} for r in csv.DictReader(fh)
+            {"text": r["text"], "lang": r["lang"].strip(), "source": r["source"].strip()}
+            for r in csv.DictReader(fh)
         ]
 
 
-def _map_external(code: Optional[str]) -> str:
+def _map_external(code: str | None) -> str:
     """Map an ISO 639-1 answer of an external detector to our label space."""
     if code in ("fr", "en", "ar"):
         return code
@@ -119,7 +121,7 @@ def _predictors() -> dict[str, tuple[Callable[[str], str], float]]:
     return out
 
 
-def _accuracy(hits: list[bool]) -> Optional[float]:
+def _accuracy(hits: list[bool]) -> float | None:
     return round(sum(hits) / len(hits), 4) if hits else None
 
 
@@ -139,6 +141,7 @@ def evaluate(rows: list[dict[str, str]], predictions: dict[str, list[str]]) -> d
     Returns:
         Per system: ``overall``, ``per_source``, ``per_label`` accuracies and
         the ``confusions`` (gold -> predicted counts) of its errors.
+
     """
     results: dict[str, dict] = {}
     for system, preds in predictions.items():
@@ -146,7 +149,7 @@ def evaluate(rows: list[dict[str, str]], predictions: dict[str, list[str]]) -> d
         by_source: dict[str, list[bool]] = defaultdict(list)
         by_label: dict[str, list[bool]] = defaultdict(list)
         confusions: dict[str, int] = defaultdict(int)
-        for row, pred in zip(rows, preds):
+        for row, pred in zip(rows, preds, strict=True):
             ok = _correct(system, pred, row["lang"])
             overall.append(ok)
             by_source[row["source"]].append(ok)
@@ -183,6 +186,7 @@ def run(csv_path: Path = DEFAULT_CSV, as_json: bool = False) -> dict:
         times, the label mapping note, and how many evaluation rows also occur
         (normalised) in our training text (should be 0; NLU data is written by
         people and is checked, not trusted).
+
     """
     rows = read_rows(Path(csv_path))
     texts = [r["text"] for r in rows]
@@ -197,7 +201,9 @@ def run(csv_path: Path = DEFAULT_CSV, as_json: bool = False) -> dict:
     report = {
         "csv": str(csv_path),
         "rows": len(rows),
-        "rows_per_source": {s: sum(r["source"] == s for r in rows) for s in sorted({r["source"] for r in rows})},
+        "rows_per_source": {
+            s: sum(r["source"] == s for r in rows) for s in sorted({r["source"] for r in rows})
+        },
         "rows_per_label": {lab: sum(r["lang"] == lab for r in rows) for lab in LABELS},
         "accuracy": evaluate(rows, predictions),
         "latency": latency,
@@ -209,7 +215,7 @@ def run(csv_path: Path = DEFAULT_CSV, as_json: bool = False) -> dict:
     return report
 
 
-def _cell(value: Optional[float]) -> str:
+def _cell(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
@@ -221,6 +227,7 @@ def format_table(report: dict) -> str:
 
     Returns:
         A multi-line table: accuracy per source and label, overall, latency.
+
     """
     acc = report["accuracy"]
     lines = [f"Language identification on {report['csv']} ({report['rows']} rows)", ""]
@@ -228,24 +235,42 @@ def format_table(report: dict) -> str:
     lines.append(header)
     lines.append("-" * len(header))
     for source, n in report["rows_per_source"].items():
-        lines.append(f"{'source ' + source:<16}{n:>6}" + "".join(f"{_cell(acc[s]['per_source'].get(source)):>12}" for s in SYSTEMS))
+        lines.append(
+            f"{'source ' + source:<16}{n:>6}"
+            + "".join(f"{_cell(acc[s]['per_source'].get(source)):>12}" for s in SYSTEMS)
+        )
     for label, n in report["rows_per_label"].items():
         if n:
-            lines.append(f"{'label ' + label:<16}{n:>6}" + "".join(f"{_cell(acc[s]['per_label'].get(label)):>12}" for s in SYSTEMS))
-    lines.append(f"{'overall':<16}{report['rows']:>6}" + "".join(f"{_cell(acc[s]['overall']):>12}" for s in SYSTEMS))
+            lines.append(
+                f"{'label ' + label:<16}{n:>6}"
+                + "".join(f"{_cell(acc[s]['per_label'].get(label)):>12}" for s in SYSTEMS)
+            )
+    lines.append(
+        f"{'overall':<16}{report['rows']:>6}"
+        + "".join(f"{_cell(acc[s]['overall']):>12}" for s in SYSTEMS)
+    )
     lines.append("-" * len(header))
     lat = report["latency"]
-    lines.append(f"{'latency mean ms':<22}" + "".join(f"{lat[s]['mean_ms']:>12.3f}" for s in SYSTEMS))
+    lines.append(
+        f"{'latency mean ms':<22}" + "".join(f"{lat[s]['mean_ms']:>12.3f}" for s in SYSTEMS)
+    )
     lines.append(f"{'latency p95 ms':<22}" + "".join(f"{lat[s]['p95_ms']:>12.3f}" for s in SYSTEMS))
-    lines.append(f"{'set-up s':<22}" + "".join(f"{report['setup_seconds'][s]:>12.2f}" for s in SYSTEMS))
+    lines.append(
+        f"{'set-up s':<22}" + "".join(f"{report['setup_seconds'][s]:>12.2f}" for s in SYSTEMS)
+    )
     lines.append("")
     lines.append("Note: " + report["note"])
-    lines.append(f"Evaluation rows also present in our training text: {report['eval_rows_in_training_text']}")
-    lines.append("Most frequent errors of ours: " + ", ".join(f"{k} {v}" for k, v in acc["ours"]["confusions"].items()))
+    lines.append(
+        f"Evaluation rows also present in our training text: {report['eval_rows_in_training_text']}"
+    )
+    lines.append(
+        "Most frequent errors of ours: "
+        + ", ".join(f"{k} {v}" for k, v in acc["ours"]["confusions"].items())
+    )
     return "\n".join(lines)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point.
 
     Args:
@@ -253,10 +278,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     Returns:
         Process exit code (0 on success, 2 when the CSV is missing).
+
     """
-    parser = argparse.ArgumentParser(prog="python -m bot.bench.langid", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.bench.langid", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV, help=f"evaluation CSV (default: {DEFAULT_CSV})")
+    parser.add_argument(
+        "--csv", type=Path, default=DEFAULT_CSV, help=f"evaluation CSV (default: {DEFAULT_CSV})"
+    )
     args = parser.parse_args(argv)
     if not args.csv.is_file():
         print(f"evaluation CSV not found: {args.csv}", file=sys.stderr)

@@ -1,1 +1,1 @@
-"""mdm-assistant bot package."""
+"""Language-variety identification: fr, ar, ary, ary_Latn, en or other (see ``identify``)."""

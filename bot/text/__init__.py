@@ -1,1 +1,1 @@
-"""mdm-assistant bot package."""
+"""Text normalisation shared by language identification and knowledge-base search."""

@@ -116,6 +116,7 @@ def normalize_arabic(text: str) -> str:
     Example:
         >>> normalize_arabic("إِسْتِمَارَة ١٢")
         'استماره 12'
+
     """
     if not text or text.isascii():
         return text or ""
@@ -139,6 +140,7 @@ def fold_latin(text: str) -> str:
     Example:
         >>> fold_latin("Ça a été Réglé, 3AFAK")
         'ca a ete regle, 3afak'
+
     """
     if not text:
         return ""
@@ -150,7 +152,9 @@ def fold_latin(text: str) -> str:
 
 def _strip_accents(match: re.Match[str]) -> str:
     """Decompose one accented Latin letter and drop its combining marks."""
-    return "".join(p for p in unicodedata.normalize("NFKD", match.group()) if not unicodedata.combining(p))
+    return "".join(
+        p for p in unicodedata.normalize("NFKD", match.group()) if not unicodedata.combining(p)
+    )
 
 
 # Control characters become spaces; format characters (zero-width, bidi
@@ -195,6 +199,7 @@ def clean(text: str | bytes | None) -> str:
     Example:
         >>> clean("  Été   à Paris ")
         'Été à Paris'
+
     """
     text = _to_str(text)
     if not text:
@@ -204,7 +209,7 @@ def clean(text: str | bytes | None) -> str:
 
 
 def normalize(text: str | bytes | None) -> str:
-    """Fully normalise a user message for comparison and identification.
+    r"""Fully normalise a user message for comparison and identification.
 
     Applies Unicode NFKC (folds full-width letters and Arabic presentation
     forms), removes control/format characters, folds Arabic spelling variants
@@ -221,8 +226,9 @@ def normalize(text: str | bytes | None) -> str:
         The normalised text, stripped, with single spaces.
 
     Example:
-        >>> normalize("  Bghit   njded\\tLPASPOR ديالي   ")
+        >>> normalize("  Bghit   njded\tLPASPOR ديالي   ")
         'bghit njded lpaspor ديالي'
+
     """
     text = _to_str(text)
     if not text:
@@ -251,6 +257,7 @@ def tokens(text: str | bytes | None) -> list[str]:
     Example:
         >>> tokens("Wach kayn chi rendez-vous f l'consulat ?")
         ['wach', 'kayn', 'chi', 'rendez', 'vous', 'f', 'l', 'consulat']
+
     """
     return _TOKEN.findall(normalize(text))
 
@@ -271,6 +278,7 @@ def arabizi_skeleton(token: str) -> str:
     Example:
         >>> arabizi_skeleton("bezzaf") == arabizi_skeleton("bzaf")
         True
+
     """
     t = fold_latin(token)
     for digit, letters in _ARABIZI_DIGITS.items():
@@ -302,6 +310,7 @@ def arabizi_variants(token: str) -> set[str]:
     Example:
         >>> sorted(arabizi_variants("3afak"))
         ['3afak', 'aafak', 'afak']
+
     """
     base = fold_latin(token)
     variants: list[str] = [""]
@@ -321,6 +330,7 @@ def iter_normalized(texts: Iterable[str]) -> Iterable[str]:
 
     Yields:
         Each message normalised with :func:`normalize`.
+
     """
     for text in texts:
         yield normalize(text)

@@ -1,0 +1,1 @@
+"""Rasa input/output channels (Telegram, WhatsApp, web widget, REST) and their senders."""

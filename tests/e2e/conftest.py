@@ -1,0 +1,128 @@
+"""Real servers for end-to-end tests: the action server and Rasa, as subprocesses.
+
+The servers run the trained model (``make test`` trains it first) on free ports, with their own
+SQLite files, and are shared by every test of the session (starting Rasa takes ~20 s).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "mdm.tar.gz"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before answering {url}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer in {timeout} s")
+
+
+class Servers:
+    """A running action server + Rasa server pair."""
+
+    def __init__(self, workdir: Path, model: Path = MODEL, extra_env: Optional[Dict[str, str]] = None):
+        self.workdir = workdir
+        self.rasa_port = free_port()
+        self.actions_port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.rasa_port}"
+        self.database_url = f"sqlite:///{workdir / 'mdm.db'}"
+        self.env = dict(os.environ)
+        self.env.update(
+            {
+                "ACTION_SERVER_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+                "TRACKER_DB_DIALECT": "sqlite",
+                "TRACKER_DB_HOST": "",
+                "TRACKER_DB_NAME": str(workdir / "tracker.db"),
+                "DATABASE_URL": self.database_url,
+                "RASA_TELEMETRY_ENABLED": "false",
+                "TF_CPP_MIN_LOG_LEVEL": "3",
+            }
+        )
+        self.env.update(extra_env or {})
+        self.model = model
+        self.procs: List[subprocess.Popen] = []
+
+    def start(self) -> "Servers":
+        if not self.model.exists():
+            raise FileNotFoundError(f"{self.model} is missing: run `make train` first")
+        subprocess.run(  # our tables exist before the first message
+            [str(BIN / "mdm"), "db", "upgrade"], cwd=ROOT, env=self.env, check=True,
+            capture_output=True,
+        )
+        logs = self.workdir
+        actions = subprocess.Popen(
+            [str(BIN / "rasa"), "run", "actions", "--port", str(self.actions_port), "--actions", "actions"],
+            cwd=ROOT, env=self.env, stdout=open(logs / "actions.log", "wb"), stderr=subprocess.STDOUT,
+        )
+        self.procs.append(actions)
+        rasa = subprocess.Popen(
+            [
+                str(BIN / "rasa"), "run", "--model", str(self.model), "--port", str(self.rasa_port),
+                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+            ],
+            cwd=ROOT, env=self.env, stdout=open(logs / "rasa.log", "wb"), stderr=subprocess.STDOUT,
+        )
+        self.procs.append(rasa)
+        wait_until_up(f"http://127.0.0.1:{self.actions_port}/health", actions)
+        wait_until_up(f"{self.base_url}/", rasa)
+        return self
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    def say(self, sender: str, text: str, metadata: Optional[dict] = None) -> List[dict]:
+        body: dict = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata
+        response = httpx.post(f"{self.base_url}/webhooks/rest/webhook", json=body, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """The assistant running for real (REST channel), shared by the session's e2e tests."""
+    running = Servers(tmp_path_factory.mktemp("servers")).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def sender() -> str:
+    """A fresh conversation id."""
+    return f"e2e-{uuid.uuid4().hex[:12]}"
