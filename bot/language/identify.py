@@ -219,6 +219,7 @@ class IdentifierParams:
 class _Analysis:
     """What the identifier extracted from one message before scoring."""
 
+    raw: str  # cleaned, spelling kept (codes, URLs and markup removed)
     text: str  # normalised and cleaned: the Arabic model and the lexicons see this
     tokens: list[str]
     latin_text: str  # lower-cased with accents kept: the Latin model sees this
@@ -338,6 +339,7 @@ def analyse(text: Any, for_training: bool = False) -> _Analysis:
         latin_text = _ELONGATED_OTHER.sub(r"\1\1", " ".join(raw_toks).lower())
         frame = raw if for_training else _frame(raw)
     return _Analysis(
+        raw=raw,
         text=text_,
         tokens=toks,
         latin_text=latin_text,
@@ -752,9 +754,11 @@ class LanguageIdentifier:
                 out.append(self._no_signal())
                 continue
             if script == "other":
+                # Cyrillic, CJK, Greek...: none of our varieties; still ambiguous
+                # when very short, like any message.
                 scores = {c: 0.0 for c in ALL_CODES}
                 scores[OTHER] = 1.0
-                strong = 2.0
+                strong = 0.0
             elif script == "arab":
                 scores, strong = self._score_arabic(a, arabic_probs[i])
             else:
@@ -803,7 +807,7 @@ class LanguageIdentifier:
         p_other = 0.0
         if a.persian_letters >= 2:
             # Persian/Urdu keyboards also serve Arabic speakers; ask py3langid.
-            py = _Py3Langid.probs(a.text, ("ar",) + _PY3LANGID_ARABIC_OTHER)
+            py = _Py3Langid.probs(a.raw, ("ar",) + _PY3LANGID_ARABIC_OTHER)
             p_other = 1.0 - py.get("ar", 0.0)
         scores = {c: 0.0 for c in ALL_CODES}
         scores["ary"] = (1 - p_other) * p_ary

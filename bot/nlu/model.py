@@ -87,7 +87,10 @@ class IntentModel:
 
     def rank(self, texts: Sequence[str], top: int = 10) -> List[List[Tuple[str, float]]]:
         """The ``top`` intents of each text with their probabilities, best first."""
-        margins = self.pipeline.decision_function(list(texts)) * self.temperature
+        margins = np.asarray(self.pipeline.decision_function(list(texts)), dtype=float)
+        if margins.ndim == 1:  # two classes: sklearn returns the margin of the second only
+            margins = np.column_stack([-margins, margins])
+        margins = margins * self.temperature
         margins -= margins.max(axis=1, keepdims=True)
         exp = np.exp(margins)
         probabilities = exp / exp.sum(axis=1, keepdims=True)

@@ -220,24 +220,36 @@ def test_save_load_roundtrip(tmp_path: Path, ident: LanguageIdentifier) -> None:
     assert loaded.params == ident.params
 
 
-def test_default_model_disk_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_model_disk_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ident: LanguageIdentifier
+) -> None:
+    builds: list[int] = []
+
+    def fake_build(*args: object, **kwargs: object) -> LanguageIdentifier:
+        builds.append(1)  # training itself is tested elsewhere; count the builds
+        return ident
+
+    monkeypatch.setattr(LanguageIdentifier, "from_project", fake_build)
     monkeypatch.setenv("MDM_LANGID_CACHE_DIR", str(tmp_path))
     first = LanguageIdentifier._from_project_cached()
     cached = list(tmp_path.glob("langid-*.pkl"))
-    assert len(cached) == 1
+    assert len(cached) == 1 and len(builds) == 1
     second = LanguageIdentifier._from_project_cached()  # loaded from the file
+    assert len(builds) == 1
     texts = [t for ts in CLEAR.values() for t in ts] + OTHER
     assert second.identify_many(texts) == first.identify_many(texts)
     cached[0].write_bytes(b"not a pickle")  # a corrupt cache only costs a rebuild
     assert LanguageIdentifier._from_project_cached().identify("bghit").code == "ary_Latn"
+    assert len(builds) == 2
 
 
 def test_default_model_cache_can_be_disabled(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ident: LanguageIdentifier
 ) -> None:
+    monkeypatch.setattr(LanguageIdentifier, "from_project", lambda *a, **k: ident)
     monkeypatch.setenv("MDM_LANGID_CACHE_DIR", "off")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    LanguageIdentifier._from_project_cached()
+    assert LanguageIdentifier._from_project_cached() is ident
     assert not list(tmp_path.rglob("langid-*.pkl"))
 
 
