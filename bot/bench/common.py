@@ -414,6 +414,32 @@ class RasaPredictor(Predictor):
             return asyncio.run(go())
 
 
+def make_predictor(
+    model_path: Optional[Path], training: Sequence[Example], config_path: Path
+) -> Predictor:
+    """The trained Rasa model if there is one, else the intent model trained here."""
+    if model_path is not None and Path(model_path).exists():
+        return RasaPredictor(Path(model_path))
+    settings = fallback_settings(config_path)
+    # Same classifier settings as the pipeline, so the in-run model stands in for it fairly.
+    config = yaml.safe_load(Path(config_path).read_text(encoding="utf-8")) or {}
+    classifier = next(
+        (
+            c
+            for c in config.get("pipeline") or []
+            if str(c.get("name", "")).endswith("LinearIntentClassifier")
+        ),
+        {},
+    )
+    return InRunPredictor(
+        training,
+        C=float(classifier.get("C", 1.0)),
+        temperature=float(classifier.get("temperature", 4.0)),
+        threshold=settings["threshold"],
+        ambiguity_threshold=settings["ambiguity_threshold"],
+    )
+
+
 def timed_predict(predict: Callable[[str], str], texts: Sequence[str]) -> Tuple[List[str], List[float]]:
     """Run a one-message predictor over ``texts``; returns labels and times in ms."""
     labels: List[str] = []

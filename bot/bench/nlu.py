@@ -127,20 +127,6 @@ def out_of_domain(
     }
 
 
-def make_predictor(
-    model_path: Optional[Path], training: Sequence[Example], config_path: Path
-) -> common.Predictor:
-    """The trained Rasa model if there is one, else the intent model trained here."""
-    if model_path is not None and Path(model_path).exists():
-        return common.RasaPredictor(Path(model_path))
-    settings = common.fallback_settings(config_path)
-    return common.InRunPredictor(
-        training,
-        threshold=settings["threshold"],
-        ambiguity_threshold=settings["ambiguity_threshold"],
-    )
-
-
 def run(
     tests_dir: Path = DEFAULT_TESTS,
     data_dir: Path = common.DEFAULT_NLU_DATA,
@@ -170,7 +156,7 @@ def run(
     baseline_seconds = common.fit_timed(
         baseline, [e.text for e in training], [e.intent for e in training]
     )
-    predictor = make_predictor(model_path, training, config_path)
+    predictor = common.make_predictor(model_path, training, config_path)
 
     varieties = list(held_out)
     texts = [e.text for v in varieties for e in held_out[v]]

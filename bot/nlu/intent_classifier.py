@@ -37,7 +37,7 @@ class LinearIntentClassifier(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         """Defaults; every key can be set in ``config.yml``."""
-        return {"C": 1.0, "temperature": 4.0, "ranking_length": 10}
+        return {"C": 1.0, "temperature": 6.0, "ranking_length": 10}
 
     def __init__(
         self,

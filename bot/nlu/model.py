@@ -30,7 +30,7 @@ class IntentModel:
     with a fixed temperature so the fallback threshold has a stable scale.
     """
 
-    def __init__(self, C: float = 1.0, temperature: float = 4.0) -> None:  # noqa: N803
+    def __init__(self, C: float = 1.0, temperature: float = 6.0) -> None:  # noqa: N803
         """Configure the model.
 
         Args:
