@@ -15,7 +15,7 @@ from bot.language.choice import choose_language, hint_from_metadata
 
 
 class ValidateSlotMappings(ValidationAction):
-    """Fills the custom-mapped slots after every user message (``action_validate_slot_mappings``)."""
+    """``action_validate_slot_mappings``: fills custom-mapped slots after every message."""
 
     async def extract_language(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -9,9 +9,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
-
-from bot.settings import ROOT
+from typing import Callable, List, Optional
 
 
 def _cmd_lang(args: argparse.Namespace) -> int:
@@ -53,7 +51,11 @@ def _cmd_kb_search(args: argparse.Namespace) -> int:
 
     hits = default_search().search(args.text, k=args.k)
     if args.json:
-        print(json.dumps([{"id": h.entry.id, "score": round(h.score, 3), "lang": h.lang} for h in hits]))
+        print(
+            json.dumps(
+                [{"id": h.entry.id, "score": round(h.score, 3), "lang": h.lang} for h in hits]
+            )
+        )
     elif not hits:
         print("no match")
     for hit in hits if not args.json else []:

@@ -47,10 +47,28 @@ def _bin(name: str) -> str:
 def commands(rasa_port: int = 5005, actions_port: int = 5055) -> Dict[str, List[str]]:
     """The processes of a local deployment."""
     return {
-        "actions": [_bin("rasa"), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
+        "actions": [
+            _bin("rasa"),
+            "run",
+            "actions",
+            "--port",
+            str(actions_port),
+            "--actions",
+            "actions",
+        ],
         "rasa": [
-            _bin("rasa"), "run", "--model", str(MODEL), "--port", str(rasa_port),
-            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--cors", "*",
+            _bin("rasa"),
+            "run",
+            "--model",
+            str(MODEL),
+            "--port",
+            str(rasa_port),
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+            "--cors",
+            "*",
         ],
     }
 
@@ -72,7 +90,11 @@ def serve(shell: bool = False) -> int:
         del cmds["rasa"]
     for name, cmd in cmds.items():
         proc = subprocess.Popen(  # noqa: S603 (our own fixed command lines)
-            cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         procs[name] = proc
@@ -89,12 +111,17 @@ def serve(shell: bool = False) -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
 
-    signal.signal(signal.SIGTERM, lambda *a: (stop(), sys.exit(0)))
+    def on_sigterm(*_: object) -> None:
+        stop()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     try:
         if shell:
             return subprocess.call(  # noqa: S603
                 [_bin("rasa"), "shell", "--model", str(MODEL), "--endpoints", "endpoints.yml"],
-                cwd=ROOT, env=env,
+                cwd=ROOT,
+                env=env,
             )
         print(
             "mdm-assistant starting: REST channel on http://127.0.0.1:5005/webhooks/rest/webhook, "

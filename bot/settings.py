@@ -25,7 +25,7 @@ RTL_LANGUAGES = frozenset({"ar", "ary"})
 
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name)
-    return value if value not in (None, "") else default
+    return value if value else default
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,9 @@ class Settings:
         default_factory=lambda: _env("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'mdm.db'}")
     )
     knowledge_dir: Path = field(
-        default_factory=lambda: Path(_env("MDM_KNOWLEDGE_DIR", str(ROOT / "knowledge" / "procedures")))
+        default_factory=lambda: Path(
+            _env("MDM_KNOWLEDGE_DIR", str(ROOT / "knowledge" / "procedures"))
+        )
     )
     action_server_url: str = field(
         default_factory=lambda: _env("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")

@@ -50,7 +50,9 @@ def parse_body(raw: bytes) -> Dict[str, Any]:
     if isinstance(sender, int) and not isinstance(sender, bool):
         sender = str(sender)
     if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
-        raise BadRequest(f"'sender' must be a non-empty string of at most {MAX_SENDER_CHARS} characters")
+        raise BadRequest(
+            f"'sender' must be a non-empty string of at most {MAX_SENDER_CHARS} characters"
+        )
     message = body.get("message")
     if not isinstance(message, str):
         raise BadRequest("'message' must be a string")
@@ -70,9 +72,7 @@ class HardenedRestInput(RestInput):
         """Channel name: keeps the ``/webhooks/rest/webhook`` URL."""
         return "rest"
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Routes: ``GET /`` (health) and ``POST /webhook`` (one message, replies as JSON)."""
         webhook = Blueprint("hardened_rest_webhook", __name__)
 

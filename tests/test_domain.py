@@ -21,7 +21,11 @@ def nlu_examples(folder: Path) -> dict:
     for path in folder.rglob("*.yml"):
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
             if "intent" in block:
-                lines = [l[2:].strip() for l in block["examples"].splitlines() if l.startswith("- ")]
+                lines = [
+                    line[2:].strip()
+                    for line in block["examples"].splitlines()
+                    if line.startswith("- ")
+                ]
                 found.setdefault((path.parent.name, block["intent"]), []).extend(lines)
     return found
 
@@ -30,7 +34,9 @@ def test_every_response_exists_in_all_five_varieties(domain):
     for name, variants in domain["responses"].items():
         unconditional = [v for v in variants if not v.get("condition")]
         assert len(unconditional) == 1, f"{name}: needs exactly one French default variant"
-        langs = [c["value"] for v in variants for c in v.get("condition", []) if c["name"] == "language"]
+        langs = [
+            c["value"] for v in variants for c in v.get("condition", []) if c["name"] == "language"
+        ]
         assert sorted(langs) == sorted(CONDITIONAL), f"{name}: varieties {langs}"
         button_payloads = {tuple(b["payload"] for b in v.get("buttons", [])) for v in variants}
         assert len(button_payloads) == 1, f"{name}: buttons differ between varieties"

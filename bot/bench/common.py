@@ -221,7 +221,7 @@ def confusions(gold: Sequence[str], pred: Sequence[str], top: int = 10) -> Dict[
 def weakest(scores: Mapping[str, Mapping[str, float]], top: int = 5) -> Dict[str, float]:
     """The ``top`` labels with the lowest F1 below 1, as ``{label: f1}``."""
     weak = [(lab, s["f1"]) for lab, s in scores.items() if s["f1"] < 1.0]
-    return {lab: round4(f1) for lab, f1 in sorted(weak, key=lambda kv: (kv[1], kv[0]))[:top]}
+    return {lab: round(f1, 4) for lab, f1 in sorted(weak, key=lambda kv: (kv[1], kv[0]))[:top]}
 
 
 def latency(times_ms: Sequence[float]) -> Dict[str, float]:
@@ -423,7 +423,7 @@ def make_predictor(
     settings = fallback_settings(config_path)
     # Same classifier settings as the pipeline, so the in-run model stands in for it fairly.
     config = yaml.safe_load(Path(config_path).read_text(encoding="utf-8")) or {}
-    classifier = next(
+    classifier: Dict[str, Any] = next(
         (
             c
             for c in config.get("pipeline") or []
@@ -440,7 +440,9 @@ def make_predictor(
     )
 
 
-def timed_predict(predict: Callable[[str], str], texts: Sequence[str]) -> Tuple[List[str], List[float]]:
+def timed_predict(
+    predict: Callable[[str], str], texts: Sequence[str]
+) -> Tuple[List[str], List[float]]:
     """Run a one-message predictor over ``texts``; returns labels and times in ms."""
     labels: List[str] = []
     times: List[float] = []

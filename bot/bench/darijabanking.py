@@ -254,7 +254,7 @@ def run(
             "ours": f"pipeline of {config_path.name} (same components and settings), "
             "classifier's top intent",
             "baseline": "TF-IDF char_wb 1-5 + word 1-2 + LinearSVC (C=1), no normalisation",
-            "diet": "WhitespaceTokenizer + CountVectors char_wb 1-4 + word + DIETClassifier 50 epochs",
+            "diet": "WhitespaceTokenizer + CountVectors char_wb 1-4 + word + DIET, 50 epochs",
         },
         "results": systems,
         "published": PUBLISHED,
@@ -284,9 +284,15 @@ def format_table(report: Dict[str, Any]) -> str:
             + f"{c(pub, 2):>12}"
         )
     lines.append("-" * len(lines[-2]))
-    lines.append(f"{'train s':<16}" + "".join(f"{results[s]['train_seconds']:>11.1f}" for s in names))
-    lines.append(f"{'mean ms':<16}" + "".join(f"{results[s]['latency']['mean_ms']:>11.2f}" for s in names))
-    lines.append(f"{'p95 ms':<16}" + "".join(f"{results[s]['latency']['p95_ms']:>11.2f}" for s in names))
+    lines.append(
+        f"{'train s':<16}" + "".join(f"{results[s]['train_seconds']:>11.1f}" for s in names)
+    )
+    lines.append(
+        f"{'mean ms':<16}" + "".join(f"{results[s]['latency']['mean_ms']:>11.2f}" for s in names)
+    )
+    lines.append(
+        f"{'p95 ms':<16}" + "".join(f"{results[s]['latency']['p95_ms']:>11.2f}" for s in names)
+    )
     lines.append("")
     lines.append(f"* {report['published']['system']}: {report['published']['note']}.")
     lines.append(f"Aim: >= {report['target']} weighted F1 on every language.")

@@ -171,7 +171,10 @@ def assistant_all(records: Sequence[Record], predictor: common.Predictor) -> Non
             ]
         record.intent = parse.final
         record.outcome, record.reason = assistant_outcome(
-            record.entry, parse.final, [e.id for e in entries], picked.id if picked else None,
+            record.entry,
+            parse.final,
+            [e.id for e in entries],
+            picked.id if picked else None,
             suggestions,
         )
         record.got = picked.id if picked else ("?" + parse.final)
@@ -269,11 +272,15 @@ def format_table(report: Dict[str, Any]) -> str:
         )
     t = report["targets"]
     lines.append("")
-    lines.append(f"top-1/top-3: search; aims {t['search_top1']:.2f} / {t['search_top3']:.2f}. "
-                 "direct/asked/wrong: the assistant (intent, then the action's entry choice).")
+    lines.append(
+        f"top-1/top-3: search; aims {t['search_top1']:.2f} / {t['search_top3']:.2f}. "
+        "direct/asked/wrong: the assistant (intent, then the action's entry choice)."
+    )
     lat = report["search_latency"]
     lines.append(f"search latency: mean {lat['mean_ms']:.2f} ms, p95 {lat['p95_ms']:.2f} ms")
-    lines.append(f"questions also in NLU training data (normalised): {report['questions_in_nlu_training']}")
+    lines.append(
+        f"questions also in NLU training data (normalised): {report['questions_in_nlu_training']}"
+    )
     for key, value in report["failures"].items():
         lines.append(f"{key}: {value}")
     return "\n".join(lines)

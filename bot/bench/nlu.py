@@ -185,7 +185,7 @@ def run(
         "training_examples": len(training),
         "intents": len({e.intent for e in training}),
         "ours": predictor.description,
-        "baseline": "TF-IDF word 1-2 grams + LinearSVC (C=1), trained in this run, no normalisation",
+        "baseline": "TF-IDF word 1-2 grams + LinearSVC (C=1), trained here, no normalisation",
         "baseline_train_seconds": round(baseline_seconds, 2),
         "fallback": fallback,
         "per_variety": per_variety,
@@ -231,8 +231,10 @@ def format_table(report: Dict[str, Any]) -> str:
             f"{c(b['accuracy']):>10}{c(b['macro_f1']):>9}"
         )
     lines.append("")
-    lines.append("acc/F1: classifier's top intent; acc+fb: nlu_fallback counted wrong; "
-                 f"fb rate: top confidence < {report['fallback']['threshold']}")
+    lines.append(
+        "acc/F1: classifier's top intent; acc+fb: nlu_fallback counted wrong; "
+        f"fb rate: top confidence < {report['fallback']['threshold']}"
+    )
     ood = report["out_of_domain"]
     if ood:
         lines.append(
@@ -240,15 +242,21 @@ def format_table(report: Dict[str, Any]) -> str:
             f"baseline {c(ood['baseline'])} (aim >= {ood['target']:.2f})"
         )
         for lang, r in ood["per_lang"].items():
-            lines.append(f"  {lang:<8}{r['n']:>5}  ours {c(r['ours'])}  baseline {c(r['baseline'])}")
-        lines.append("  accepted as: " + ", ".join(f"{k} {v}" for k, v in ood["ours_accepted_as"].items()))
+            lines.append(
+                f"  {lang:<8}{r['n']:>5}  ours {c(r['ours'])}  baseline {c(r['baseline'])}"
+            )
+        lines.append(
+            "  accepted as: " + ", ".join(f"{k} {v}" for k, v in ood["ours_accepted_as"].items())
+        )
     lat = report["latency"]
     lines.append(
         f"latency per message: ours mean {lat['ours']['mean_ms']:.2f} ms, p95 "
         f"{lat['ours']['p95_ms']:.2f} ms; baseline mean {lat['baseline']['mean_ms']:.2f} ms, "
         f"p95 {lat['baseline']['p95_ms']:.2f} ms"
     )
-    lines.append(f"held-out messages also in training data (normalised): {report['held_out_in_training']}")
+    lines.append(
+        f"held-out messages also in training data (normalised): {report['held_out_in_training']}"
+    )
     if "model_trained_at" in report:
         lines.append(
             f"model trained at {report['model_trained_at']}; data/nlu changed since: "

@@ -54,7 +54,7 @@ def payload(intent: str, **entities: str) -> str:
 
 
 def source_line(entry: Entry, lang: str) -> str:
-    """"Source: … — reviewed on …" with the official addresses."""
+    """The line naming the official sources and the review date."""
     names = []
     for source in entry.sources:
         names.append(f"{source.name} ({source.url})" if source.url else source.name)

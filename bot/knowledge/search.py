@@ -99,9 +99,7 @@ class KnowledgeSearch:
                     terms.append(match)
         return terms
 
-    def search(
-        self, text: str, k: int = 3, among: Optional[Iterable[str]] = None
-    ) -> List[Hit]:
+    def search(self, text: str, k: int = 3, among: Optional[Iterable[str]] = None) -> List[Hit]:
         """The best entries for ``text``.
 
         Args:
@@ -129,9 +127,7 @@ class KnowledgeSearch:
                 best[entry_id] = (score, lang)
                 if len(best) >= k:
                     break
-        return [
-            Hit(self.kb.entries[eid], score, lang) for eid, (score, lang) in best.items()
-        ]
+        return [Hit(self.kb.entries[eid], score, lang) for eid, (score, lang) in best.items()]
 
 
 @lru_cache(maxsize=1)

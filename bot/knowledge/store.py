@@ -76,7 +76,9 @@ class KnowledgeBase:
                 self.errors.append(LoadError(path, entry_id, where, err["msg"]))
             return
         if entry.id != path.stem:
-            self.errors.append(LoadError(path, entry.id, "id", f"must equal the file name '{path.stem}'"))
+            self.errors.append(
+                LoadError(path, entry.id, "id", f"must equal the file name '{path.stem}'")
+            )
             return
         if entry.id in self.entries:
             self.errors.append(LoadError(path, entry.id, "id", "duplicate id"))

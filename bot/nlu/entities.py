@@ -116,7 +116,9 @@ class Gazetteer:
         if norm in self._single_words:
             return norm
         # Strip one glued clitic (فليون -> ليون, lfransa -> fransa) only if that makes a known word.
-        clitics = _ARABIC_CLITICS if any("\u0600" <= ch <= "\u06ff" for ch in norm) else _LATIN_CLITICS
+        clitics = (
+            _ARABIC_CLITICS if any("\u0600" <= ch <= "\u06ff" for ch in norm) else _LATIN_CLITICS
+        )
         for clitic in clitics:
             rest = norm[len(clitic) :]
             if norm.startswith(clitic) and len(rest) >= 3 and rest in self._single_words:
@@ -128,9 +130,7 @@ class Gazetteer:
         doc = self._nlp.make_doc(text)
         for token in doc:
             token.norm_ = self._token_norm(token.text)
-        matches = sorted(
-            self._matcher(doc), key=lambda m: (-(m[2] - m[1]), m[1])
-        )
+        matches = sorted(self._matcher(doc), key=lambda m: (-(m[2] - m[1]), m[1]))
         taken: set[int] = set()
         spans: List[Span] = []
         for match_id, start, end in matches:
@@ -153,5 +153,9 @@ def extract_entities(text: str) -> List[Span]:
     """Every entity the rules find in ``text``: ticket references, places, details."""
     refs = find_ticket_refs(text)
     ref_chars = {i for r in refs for i in range(r.start, r.end)}
-    others = [s for s in default_gazetteer().find(text) if not ref_chars.intersection(range(s.start, s.end))]
+    others = [
+        s
+        for s in default_gazetteer().find(text)
+        if not ref_chars.intersection(range(s.start, s.end))
+    ]
     return sorted(refs + others, key=lambda s: s.start)

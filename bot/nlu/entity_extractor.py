@@ -15,9 +15,7 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.nlu.entities import default_gazetteer, extract_entities
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class RuleEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Adds ``city``, ``country``, ``detail`` and ``ticket_ref`` entities found by rules."""
 

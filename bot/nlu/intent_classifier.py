@@ -1,7 +1,7 @@
 """A fast linear intent classifier on normalised character and word n-grams.
 
-Why not DIET: on our data (a few thousand short messages in five varieties) a linear SVM over character n-grams is as accurate, trains in seconds instead of minutes and
-answers in well under a millisecond, which keeps ``make run`` and the whole CI fast and leaves
+Why not DIET: on our data (a few thousand short messages in five varieties) a linear SVM
+over character n-grams is as accurate, trains in seconds instead of minutes and answers in well under a millisecond, which keeps ``make run`` and the whole CI fast and leaves
 CPU for concurrent conversations. Normalising first (Arabic letter variants, diacritics,
 accents, Arabizi digits kept) lets one model serve all five varieties.
 """
@@ -28,9 +28,7 @@ logger = logging.getLogger(__name__)
 _MODEL_FILE = "intent_model.joblib"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class LinearIntentClassifier(GraphComponent):
     """Logistic regression over TF-IDF character and word n-grams of normalised text."""
 

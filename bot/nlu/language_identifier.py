@@ -28,9 +28,7 @@ LANGUAGE_KEY = "language"
 _MODEL_FILE = "language_identifier.pkl"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True)
 class LanguageIdentifierComponent(GraphComponent):
     """Adds the language-variety verdict of :mod:`bot.language` to each message."""
 

@@ -60,7 +60,7 @@ class IntentModel:
                                     analyzer="word",
                                     ngram_range=(1, 2),
                                     sublinear_tf=True,
-                                    token_pattern=r"(?u)\b\w+\b",
+                                    token_pattern=r"(?u)\b\w+\b",  # noqa: S106 (a regex, not a password)
                                     preprocessor=_prepare,
                                 ),
                             ),

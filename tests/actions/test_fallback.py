@@ -4,7 +4,9 @@ from actions.fallback import ActionFallbackSuggest
 
 
 async def test_first_miss_suggests_knowledge_base_topics(dispatcher, tracker_factory, domain):
-    tracker = tracker_factory("papiers pour la voiture en ete", intent="nlu_fallback", slots={"language": "fr"})
+    tracker = tracker_factory(
+        "papiers pour la voiture en ete", intent="nlu_fallback", slots={"language": "fr"}
+    )
     await ActionFallbackSuggest().run(dispatcher, tracker, domain)
     [message] = dispatcher.messages
     assert message["response"] == "utter_did_you_mean"

@@ -8,19 +8,25 @@ def verdict(code, confidence=0.95, ambiguous=False):
 
 
 async def test_confident_verdict_sets_language(dispatcher, tracker_factory, domain):
-    tracker = tracker_factory("bghit lpaspor", intent="passport", language=verdict("ary_Latn"), slots={"language": "fr"})
+    tracker = tracker_factory(
+        "bghit lpaspor", intent="passport", language=verdict("ary_Latn"), slots={"language": "fr"}
+    )
     result = await ValidateSlotMappings().extract_language(dispatcher, tracker, domain)
     assert result == {"language": "ary_Latn"}
 
 
 async def test_ambiguous_message_keeps_language(dispatcher, tracker_factory, domain):
-    tracker = tracker_factory("ok", intent="affirm", language=verdict("en", 0.4, True), slots={"language": "ary"})
+    tracker = tracker_factory(
+        "ok", intent="affirm", language=verdict("en", 0.4, True), slots={"language": "ary"}
+    )
     result = await ValidateSlotMappings().extract_language(dispatcher, tracker, domain)
     assert result == {"language": "ary"}
 
 
 async def test_channel_hint_is_the_prior_for_the_first_message(dispatcher, tracker_factory, domain):
-    tracker = tracker_factory("👍", language=verdict("other", 0.1, True), metadata={"language_code": "en-GB"})
+    tracker = tracker_factory(
+        "👍", language=verdict("other", 0.1, True), metadata={"language_code": "en-GB"}
+    )
     result = await ValidateSlotMappings().extract_language(dispatcher, tracker, domain)
     assert result == {"language": "en"}
 

@@ -13,9 +13,13 @@ async def run(action, dispatcher, tracker, domain):
 
 
 async def test_clear_case_answers_summary_with_detail_buttons(dispatcher, tracker_factory, domain):
-    tracker = tracker_factory("je veux renouveler mon passeport", intent="passport", slots={"language": "fr"})
+    tracker = tracker_factory(
+        "je veux renouveler mon passeport", intent="passport", slots={"language": "fr"}
+    )
     events = await run(ActionAnswerProcedure(), dispatcher, tracker, domain)
-    assert events == [{"event": "slot", "timestamp": None, "name": "kb_entry", "value": "passport_renewal"}]
+    assert events == [
+        {"event": "slot", "timestamp": None, "name": "kb_entry", "value": "passport_renewal"}
+    ]
     [message] = dispatcher.messages
     entry = default_kb().get("passport_renewal")
     assert entry.text("fr").summary in message["text"]
@@ -34,7 +38,9 @@ async def test_clear_case_answers_summary_with_detail_buttons(dispatcher, tracke
         ("en", "I need to renew my passport"),
     ],
 )
-async def test_answers_in_the_conversation_language(lang, text, dispatcher, tracker_factory, domain):
+async def test_answers_in_the_conversation_language(
+    lang, text, dispatcher, tracker_factory, domain
+):
     tracker = tracker_factory(text, intent="passport", slots={"language": lang})
     await run(ActionAnswerProcedure(), dispatcher, tracker, domain)
     entry = default_kb().get("passport_renewal")
@@ -91,6 +97,10 @@ async def test_follow_up_detail_uses_last_entry(dispatcher, tracker_factory, dom
 
 
 async def test_follow_up_without_context_asks_which_procedure(dispatcher, tracker_factory, domain):
-    tracker = tracker_factory("les documents ?", intent="procedure_detail", entities=[{"entity": "detail", "value": "documents"}])
+    tracker = tracker_factory(
+        "les documents ?",
+        intent="procedure_detail",
+        entities=[{"entity": "detail", "value": "documents"}],
+    )
     await run(ActionAnswerDetail(), dispatcher, tracker, domain)
     assert dispatcher.messages[0]["response"] == "utter_ask_which_procedure"

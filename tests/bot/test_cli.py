@@ -18,8 +18,12 @@ def test_mdm_lang_prints_one_code_per_line():
         "",
     ]
     result = subprocess.run(
-        [str(BIN / "mdm"), "lang"], input="\n".join(lines) + "\n", capture_output=True,
-        text=True, check=True, timeout=120,
+        [str(BIN / "mdm"), "lang"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     codes = result.stdout.split()
     assert codes[:6] == ["fr", "ar", "ary", "ary_Latn", "en", "other"]
@@ -29,6 +33,9 @@ def test_mdm_lang_prints_one_code_per_line():
 def test_mdm_kb_search_json():
     result = subprocess.run(
         [str(BIN / "mdm"), "kb", "search", "--json", "fiche anthropométrique"],
-        capture_output=True, text=True, check=True, timeout=120,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     assert '"criminal_record"' in result.stdout

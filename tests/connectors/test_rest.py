@@ -6,7 +6,9 @@ from connectors.rest import MAX_MESSAGE_CHARS, BadRequest, parse_body
 
 
 def test_valid_body():
-    body = parse_body(json.dumps({"sender": "u1", "message": "salam", "metadata": {"language": "ary"}}).encode())
+    body = parse_body(
+        json.dumps({"sender": "u1", "message": "salam", "metadata": {"language": "ary"}}).encode()
+    )
     assert body == {"sender": "u1", "message": "salam", "metadata": {"language": "ary"}}
 
 

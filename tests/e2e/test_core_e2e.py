@@ -44,14 +44,20 @@ def test_greets_in_the_users_variety(servers, sender, lang, greeting):
 @pytest.mark.parametrize(
     ("lang", "question", "follow_up"),
     [
-        ("fr", "je dois renouveler mon passeport qui expire, je vis à Lyon", "et ça coûte combien ?"),
+        (
+            "fr",
+            "je dois renouveler mon passeport qui expire, je vis à Lyon",
+            "et ça coûte combien ?",
+        ),
         ("ar", "أريد تجديد جواز سفري الذي انتهت صلاحيته", "كم تبلغ الرسوم؟"),
         ("ary", "بغيت نجدد الباسبور ديالي ساليت", "شحال كيخلص؟"),
         ("ary_Latn", "bghit njded lpaspor dyali 3afak", "w chhal kaykhlles?"),
         ("en", "how do I renew my passport? it expired", "how much does it cost?"),
     ],
 )
-def test_procedure_answer_and_follow_up_in_every_variety(servers, sender, lang, question, follow_up):
+def test_procedure_answer_and_follow_up_in_every_variety(
+    servers, sender, lang, question, follow_up
+):
     entry = default_kb().get("passport_renewal")
     [answer] = servers.say(sender, question)
     assert entry.text(lang).summary in answer["text"]
@@ -73,7 +79,9 @@ def test_unclear_case_asks_with_buttons_then_answers(servers, sender):
 
 
 def test_urgent_topic_offers_a_person(servers, sender):
-    messages = servers.say(sender, "my brother died in Brussels, how do we bring his body home to Morocco")
+    messages = servers.say(
+        sender, "my brother died in Brussels, how do we bring his body home to Morocco"
+    )
     assert default_kb().get("repatriation_of_remains").text("en").summary in messages[0]["text"]
     payloads = [b["payload"] for m in messages for b in m.get("buttons", [])]
     assert "/human_handoff" in payloads
@@ -145,11 +153,21 @@ def test_bad_input_gets_an_answer_and_breaks_nothing(servers, sender, text):
 
 def test_malformed_requests_are_refused_cleanly(servers):
     url = f"{servers.base_url}/webhooks/rest/webhook"
-    for body in (b"{not json", b"\xff\xfe\x00binary", b"[]", b'{"message": 12}', b'{"sender": "x"}'):
-        response = httpx.post(url, content=body, headers={"content-type": "application/json"}, timeout=10)
+    for body in (
+        b"{not json",
+        b"\xff\xfe\x00binary",
+        b"[]",
+        b'{"message": 12}',
+        b'{"sender": "x"}',
+    ):
+        response = httpx.post(
+            url, content=body, headers={"content-type": "application/json"}, timeout=10
+        )
         assert response.status_code == 400, body
         assert response.json()["error"]
     too_long = {"sender": "x", "message": "a" * 20_001}
     assert httpx.post(url, json=too_long, timeout=10).status_code == 400
     # the server still answers afterwards
-    assert servers.say("after-bad-requests", "hello")[0]["text"] == response_text("utter_greet", "en")
+    assert servers.say("after-bad-requests", "hello")[0]["text"] == response_text(
+        "utter_greet", "en"
+    )

@@ -40,7 +40,9 @@ def test_render_summary_has_source_date_and_buttons():
     reply = render_summary(entry, "ary")
     assert entry.text("ary").summary in reply.text
     assert entry.last_reviewed.strftime("%d/%m/%Y") in reply.text
-    assert [b["payload"] for b in reply.buttons][0] == payload("procedure_detail", detail="documents")
+    assert [b["payload"] for b in reply.buttons][0] == payload(
+        "procedure_detail", detail="documents"
+    )
 
 
 def test_render_detail_lists_steps_in_order_and_drops_its_own_button():

@@ -4,8 +4,16 @@ from bot.nlu.model import IntentModel
 
 
 def test_model_ranks_and_normalises():
-    texts = ["renouveler passeport", "passeport perdu", "جواز السفر", "lpaspor",
-             "bonjour", "salam", "السلام عليكم", "hello there"]
+    texts = [
+        "renouveler passeport",
+        "passeport perdu",
+        "جواز السفر",
+        "lpaspor",
+        "bonjour",
+        "salam",
+        "السلام عليكم",
+        "hello there",
+    ]
     labels = ["passport"] * 4 + ["greet"] * 4
     model = IntentModel().fit(texts, labels)
     ranking = model.rank(["PASSEPORT renouvelé", "أهلا السلام"], top=2)
