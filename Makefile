@@ -24,8 +24,19 @@ export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
 export TRACKER_DB_DIALECT ?= sqlite
 export TRACKER_DB_HOST ?=
 export TRACKER_DB_NAME ?= $(CURDIR)/var/tracker.db
+# 0 = the driver's default port (SQLite takes none); empty user/password/prefix = none.
+export TRACKER_DB_PORT ?= 0
+export TRACKER_DB_USER ?=
+export TRACKER_DB_PASSWORD ?=
+# One Rasa process: in-memory locks (`redis` + REDIS_* when several share a tracker store).
+export LOCK_STORE_TYPE ?= in_memory
+export REDIS_HOST ?= 127.0.0.1
+export REDIS_PORT ?= 6379
+export REDIS_DB ?= 1
+export REDIS_PASSWORD ?=
+export REDIS_KEY_PREFIX ?= mdm
 
-.PHONY: help install install-dev lock train run shell actions test test-unit test-conversations validate lint kb-validate bench clean
+.PHONY: help install install-dev lock train db run shell actions test test-unit test-conversations validate lint kb-validate bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-20s\033[0m %s\n", $$1, $$2}'
@@ -43,11 +54,21 @@ $(VENV)/.runtime: requirements/runtime.txt pyproject.toml
 $(VENV)/.dev: $(VENV)/.runtime requirements/dev.txt
 	$(PY) -m pip install -q -r requirements/dev.txt
 	$(PY) -m pip check
+	$(CHROMIUM_INSTALL)
+	$(NGINX_INSTALL)
 	@touch $@
 
 install: $(VENV)/.runtime ## Create .venv (Python 3.10) and install the locked runtime dependencies
 
-install-dev: $(VENV)/.dev ## install + test, lint and benchmark tools
+# The widget's browser tests drive Debian's Chromium through Playwright (never `playwright install`).
+CHROMIUM_INSTALL := command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+# tests/docs/test_deploy.py runs docs/deploy/nginx.conf in a private nginx of its own (Debian's nginx-light).
+NGINX_INSTALL := command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx-light)
+
+install-dev: $(VENV)/.dev ## install + test, lint and benchmark tools (and Chromium for the widget tests, nginx for the deployment tests)
+	@$(CHROMIUM_INSTALL)
+	@$(NGINX_INSTALL)
 
 lock: ## Re-pin requirements/*.txt from requirements/*.in (in a scratch venv)
 	rm -rf /tmp/mdm-lock && $(PYTHON310) -m venv /tmp/mdm-lock
@@ -70,10 +91,10 @@ train: $(MODEL) ## Train the assistant (only when data, config, domain or NLU co
 db: $(VENV)/.runtime ## Create or migrate our database (DATABASE_URL, SQLite by default)
 	$(BIN)/mdm db upgrade
 
-run: $(MODEL) ## Install, train if needed, then start the action server (5055), Rasa (5005) and the demo page
+run: $(MODEL) db ## Install, train if needed, migrate the database, then start the action server (5055), Rasa (5005) and the demo page
 	$(BIN)/mdm serve
 
-shell: $(MODEL) ## Talk to the assistant in the terminal (starts the action server too)
+shell: $(MODEL) db ## Talk to the assistant in the terminal (starts the action server too)
 	$(BIN)/mdm serve --shell
 
 test: $(VENV)/.dev $(MODEL) ## Install what is missing, train if needed, run every test

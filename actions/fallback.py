@@ -13,8 +13,8 @@ from actions.common import conversation_language, previous_action
 from bot.knowledge.render import payload
 from bot.knowledge.search import default_search
 
-#: Suggestions below this BM25 score are noise rather than a likely topic.
-MIN_SUGGESTION_SCORE = 3.0
+#: Suggestions below this search score (0-1) are noise rather than a likely topic.
+MIN_SUGGESTION_SCORE = 0.3
 
 
 class ActionFallbackSuggest(Action):

@@ -13,6 +13,14 @@ from rasa_sdk.types import DomainDict
 from actions.common import latest_entity, latest_intent
 from bot.language.choice import choose_language, hint_from_metadata
 
+#: Ticket forms (actions/tickets.py): their answers do not change the conversation language.
+_TICKET_FORMS = {"complaint_form", "suggestion_form", "ticket_info_form"}
+
+
+def answering_ticket_form(tracker: Tracker) -> bool:
+    """Whether the latest message answers a question of a ticket form."""
+    return tracker.active_loop_name in _TICKET_FORMS and bool(tracker.get_slot("requested_slot"))
+
 
 class ValidateSlotMappings(ValidationAction):
     """``action_validate_slot_mappings``: fills custom-mapped slots after every message."""
@@ -27,6 +35,12 @@ class ValidateSlotMappings(ValidationAction):
             if latest_intent(tracker) == "change_language"
             else None
         )
+        current = tracker.get_slot("language")
+        if requested is None and current and answering_ticket_form(tracker):
+            # A description, an address, a number or a one-word choice typed for a ticket
+            # form says little about the variety the user wants (descriptions are often in
+            # French, "القنصلية" is Darija and MSA alike): keep it until they ask to switch.
+            return {"language": current}
         verdict = message.get("language") or {}
         if verdict.get("code") == "other" and not verdict.get("ambiguous"):
             # A language we do not speak: say which ones we do, then go on in French.

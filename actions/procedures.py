@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -14,8 +14,9 @@ from bot.knowledge import DETAIL_FIELDS, Entry, default_kb
 from bot.knowledge.render import render_detail, render_summary, variant_buttons
 from bot.knowledge.search import default_search, rank_entries
 
-#: How much better (ratio of BM25 scores) the best variant must be to answer without asking.
-CLEAR_WINNER_RATIO = 1.25
+#: How much better (ratio of lexical search scores) the best variant must be to answer
+#: without asking which case the user means.
+CLEAR_WINNER_RATIO = 1.2
 
 
 def pick_variant(entries: List[Entry], text: str, variant: Optional[str]) -> Optional[Entry]:
@@ -35,8 +36,10 @@ def pick_variant(entries: List[Entry], text: str, variant: Optional[str]) -> Opt
     hits = rank_entries(default_search(), text, [e.id for e in entries])
     if not hits:
         return None
-    if len(hits) == 1 or hits[0].score >= CLEAR_WINNER_RATIO * hits[1].score:
-        return hits[0].entry
+    # Variants of one intent share their training examples: only the lexical part differs.
+    ranked = sorted(hits, key=lambda h: h.lexical, reverse=True)
+    if len(ranked) == 1 or ranked[0].lexical >= CLEAR_WINNER_RATIO * ranked[1].lexical:
+        return ranked[0].entry
     return None
 
 
@@ -70,7 +73,8 @@ class ActionAnswerProcedure(Action):
             return []
         send(dispatcher, render_summary(entry, lang))
         if entry.urgent:
-            dispatcher.utter_message(response="utter_urgent_offer_human")
+            # Urgent topics go to a person at once, with high priority (actions/handoff.py).
+            return [SlotSet("kb_entry", entry.id), FollowupAction("action_handoff")]
         return [SlotSet("kb_entry", entry.id)]
 
 

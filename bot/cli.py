@@ -80,6 +80,49 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_telegram(args: argparse.Namespace) -> int:
+    # The CLI is the composition root: the only place where bot/ reaches connectors/, and
+    # only inside the command, so `bot` itself never depends on the channels.
+    from connectors import cli as channels  # noqa: PLC0415
+
+    if args.telegram == "setup":
+        return channels.run(channels.telegram_setup(args.url))
+    return channels.run(channels.telegram_poll(args.rasa_url, once=args.once, timeout=args.timeout))
+
+
+def _cmd_staff_create(args: argparse.Namespace) -> int:
+    import getpass  # noqa: PLC0415
+    import os  # noqa: PLC0415
+
+    from bot.console.auth import AccountError, StaffStore  # noqa: PLC0415
+    from bot.storage.db import get_session_factory  # noqa: PLC0415
+
+    # The password never goes on the command line (shell history, ps): prompt, or read it
+    # from MDM_STAFF_PASSWORD for scripts.
+    password = os.environ.get("MDM_STAFF_PASSWORD") or getpass.getpass("Password: ")
+    try:
+        staff_id = StaffStore(get_session_factory()).create(
+            args.username,
+            password,
+            role=args.role,
+            display_name=args.name,
+            languages=(args.languages or "").split(","),
+            topics=(args.topics or "").split(","),
+        )
+    except AccountError as error:
+        reasons = {
+            "username": "user name must be 2-64 characters of a-z, 0-9, '.', '_' or '-'",
+            "password": "password must have at least 12 characters",
+            "role": "role must be agent or supervisor",
+            "language": "languages must be among fr, ar, ary, ary_Latn, en",
+            "exists": "this user name is taken",
+        }
+        print(f"error: {reasons.get(error.code, error.code)}", file=sys.stderr)
+        return 1
+    print(f"staff account {args.username} created (id {staff_id}, {args.role})")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from bot.serve import serve  # noqa: PLC0415
 
@@ -106,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.set_defaults(func=_cmd_kb_search)
 
     bench = sub.add_parser("bench", help="benchmarks (see docs/benchmarks.md)")
-    bench.add_argument("which", choices=["nlu", "langid", "kb", "darijabanking"])
+    bench.add_argument("which", choices=["nlu", "langid", "kb", "darijabanking", "load"])
     bench.add_argument("--json", action="store_true")
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="options of the benchmark")
     bench.set_defaults(func=_cmd_bench)
@@ -116,9 +159,35 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--url", help="database URL (default: DATABASE_URL)")
     up.set_defaults(func=_cmd_db_upgrade)
 
+    staff = sub.add_parser("staff", help="staff console accounts").add_subparsers(
+        dest="staff", required=True
+    )
+    create = staff.add_parser(
+        "create", help="create a console account (password prompted, or MDM_STAFF_PASSWORD)"
+    )
+    create.add_argument("username")
+    create.add_argument("--role", choices=["agent", "supervisor"], default="agent")
+    create.add_argument("--name", help="name shown to colleagues (default: the user name)")
+    create.add_argument("--languages", help="varieties handled, e.g. fr,ary,ary_Latn")
+    create.add_argument("--topics", help="intents or knowledge entries handled (default: any)")
+    create.set_defaults(func=_cmd_staff_create)
+
     serve = sub.add_parser("serve", help="start the action server and Rasa (Ctrl-C stops all)")
     serve.add_argument("--shell", action="store_true", help="talk in the terminal instead")
     serve.set_defaults(func=_cmd_serve)
+    telegram = sub.add_parser("telegram", help="Telegram channel tools").add_subparsers(
+        dest="telegram", required=True
+    )
+    setup = telegram.add_parser("setup", help="register the webhook (TELEGRAM_* settings)")
+    setup.add_argument("--url", required=True, help="public base URL of the assistant (https)")
+    setup.set_defaults(func=_cmd_telegram)
+    poll = telegram.add_parser(
+        "poll", help="long-poll Telegram and forward updates to Rasa's Telegram webhook"
+    )
+    poll.add_argument("--rasa-url", help="Rasa server (default: RASA_URL)")
+    poll.add_argument("--once", action="store_true", help="one getUpdates round, then stop")
+    poll.add_argument("--timeout", type=int, default=30, help="long-polling timeout (s)")
+    poll.set_defaults(func=_cmd_telegram)
     return parser
 
 

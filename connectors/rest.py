@@ -16,6 +16,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.ratelimit import Verdict
+from connectors.common import FairUse, rasa_language_lookup
+
 #: Longer messages are refused: nobody types more, and it bounds the cost of one request.
 MAX_MESSAGE_CHARS = 20_000
 MAX_SENDER_CHARS = 128
@@ -65,7 +68,13 @@ def parse_body(raw: bytes) -> Dict[str, Any]:
 
 
 class HardenedRestInput(RestInput):
-    """Rasa's REST channel with request validation (same URL and answers)."""
+    """Rasa's REST channel with request validation (same URL and answers).
+
+    Fair use (:mod:`bot.ratelimit`): a sender over the limit gets one notice as the answer,
+    then ``[]`` (acknowledged, not processed) until the window slides.
+    """
+
+    _fair_use: Optional[FairUse] = None
 
     @classmethod
     def name(cls) -> Text:
@@ -86,6 +95,20 @@ class HardenedRestInput(RestInput):
                 parsed = parse_body(request.body or b"")
             except BadRequest as error:
                 return response.json({"error": str(error)}, status=400)
+            if self._fair_use is None:
+                self._fair_use = FairUse(self.name())
+            verdict = await self._fair_use.check(parsed["sender"])
+            if verdict is Verdict.DROP:
+                return response.json([])
+            if verdict is Verdict.NOTIFY:
+                hints = parsed["metadata"] or {}
+                hint = hints.get("language") or hints.get("language_code")
+                notice = await FairUse.notice(
+                    parsed["sender"],
+                    hint if isinstance(hint, str) else None,
+                    rasa_language_lookup(request),
+                )
+                return response.json([{"recipient_id": parsed["sender"], "text": notice}])
             collector = CollectingOutputChannel()
             metadata: Optional[Dict[str, Any]] = parsed["metadata"]
             await on_new_message(

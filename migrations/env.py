@@ -14,6 +14,10 @@ from typing import Any
 
 from alembic import context
 
+# Models kept in their own modules share models.metadata: importing them registers their tables.
+import bot.storage.widget_models  # noqa: F401
+import bot.storage.handoff_models  # noqa: F401
+import bot.storage.channel_models  # noqa: F401
 from bot.settings import get_settings
 from bot.storage.db import is_sqlite, make_engine
 from bot.storage.models import UTCDateTime, metadata

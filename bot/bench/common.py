@@ -396,6 +396,22 @@ class RasaPredictor(Predictor):
         trained = dt.datetime.fromtimestamp(Path(self.model_path).stat().st_mtime).astimezone()
         self.trained_at = trained.isoformat(timespec="seconds")
         self.description = f"Rasa model {self.model_path} (full NLU pipeline)"
+        self.settings = self._settings()
+
+    def _settings(self) -> Dict[str, Dict[str, Any]]:
+        """The settings the model was trained with, per component (classifier, fallback).
+
+        The model may predate ``config.yml``: its own fallback threshold is what decides.
+        """
+        out: Dict[str, Dict[str, Any]] = {}
+        schema = (
+            self.agent.processor.model_metadata.predict_schema if self.agent.processor else None
+        )
+        for node in schema.nodes.values() if schema else []:
+            name = node.uses.__name__
+            if name in ("FallbackClassifier", "LinearIntentClassifier"):
+                out[name] = dict(node.config)
+        return out
 
     def parse(self, texts: Sequence[str]) -> List[Parse]:
         """Parse each text on its own with ``await agent.parse_message``."""
@@ -497,6 +513,8 @@ def machine() -> Dict[str, Any]:
     return {
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),
+        # Other jobs on a shared machine slow every timing: keep the load with the figures.
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
     }

@@ -61,6 +61,7 @@ class Record:
     text: str
     search: List[str]
     intent: str = ""
+    intent_ok: Optional[bool] = None
     outcome: str = ""
     reason: str = ""
     got: str = ""
@@ -131,6 +132,9 @@ def summarise(records: Sequence[Record], varieties: Sequence[str]) -> Dict[str, 
             "direct": common.share([r.outcome == "direct" for r in ran]),
             "asked": common.share([r.outcome == "asked" for r in ran]),
             "wrong": common.share([r.outcome == "wrong" for r in ran]),
+            # Diagnostics: the classifier's top intent, and how often the fallback fired.
+            "intent_accuracy": common.share([bool(r.intent_ok) for r in ran]),
+            "fallback_rate": common.share([r.intent == common.FALLBACK_INTENT for r in ran]),
         }
     return out
 
@@ -170,6 +174,8 @@ def assistant_all(records: Sequence[Record], predictor: common.Predictor) -> Non
                 if h.score >= MIN_SUGGESTION_SCORE
             ]
         record.intent = parse.final
+        expected = kb.get(record.entry)
+        record.intent_ok = expected is not None and parse.intent in expected.intents
         record.outcome, record.reason = assistant_outcome(
             record.entry,
             parse.final,
@@ -262,19 +268,22 @@ def format_table(report: Dict[str, Any]) -> str:
         f"({report['machine']['date']})",
         f"assistant: {report['assistant']}",
         "",
-        f"{'variety':<10}{'n':>5}{'top-1':>8}{'top-3':>8}{'direct':>9}{'asked':>8}{'wrong':>8}",
+        f"{'variety':<10}{'n':>5}{'top-1':>8}{'top-3':>8}{'direct':>9}{'asked':>8}{'wrong':>8}"
+        f"{'intent':>8}{'fb':>7}",
     ]
     lines.append("-" * len(lines[-1]))
     for name, r in report["per_variety"].items():
         lines.append(
             f"{name:<10}{r['n']:>5}{c(r['search_top1']):>8}{c(r['search_top3']):>8}"
             f"{c(r['direct']):>9}{c(r['asked']):>8}{c(r['wrong']):>8}"
+            f"{c(r['intent_accuracy']):>8}{c(r['fallback_rate']):>7}"
         )
     t = report["targets"]
     lines.append("")
     lines.append(
         f"top-1/top-3: search; aims {t['search_top1']:.2f} / {t['search_top3']:.2f}. "
-        "direct/asked/wrong: the assistant (intent, then the action's entry choice)."
+        "direct/asked/wrong: the assistant (intent, then the action's entry choice); "
+        "intent: classifier's top intent right; fb: ended in nlu_fallback."
     )
     lat = report["search_latency"]
     lines.append(f"search latency: mean {lat['mean_ms']:.2f} ms, p95 {lat['p95_ms']:.2f} ms")

@@ -157,6 +157,10 @@ def run(
         baseline, [e.text for e in training], [e.intent for e in training]
     )
     predictor = common.make_predictor(model_path, training, config_path)
+    if isinstance(predictor, common.RasaPredictor) and "FallbackClassifier" in predictor.settings:
+        # Confidences are on the scale of the model's own training: use its threshold.
+        model_fallback = predictor.settings["FallbackClassifier"]
+        threshold = float(model_fallback.get("threshold", threshold))
 
     varieties = list(held_out)
     texts = [e.text for v in varieties for e in held_out[v]]
@@ -207,6 +211,8 @@ def run(
         newest = common.newest_mtime(data_dir) or 0.0
         report["model_trained_at"] = predictor.trained_at
         report["data_newer_than_model"] = newest > Path(predictor.model_path).stat().st_mtime
+        report["model_settings"] = predictor.settings
+        report["fallback_threshold_used"] = threshold
     return report
 
 
@@ -231,9 +237,10 @@ def format_table(report: Dict[str, Any]) -> str:
             f"{c(b['accuracy']):>10}{c(b['macro_f1']):>9}"
         )
     lines.append("")
+    threshold = report.get("fallback_threshold_used", report["fallback"]["threshold"])
     lines.append(
         "acc/F1: classifier's top intent; acc+fb: nlu_fallback counted wrong; "
-        f"fb rate: top confidence < {report['fallback']['threshold']}"
+        f"fb rate: top confidence < {threshold}"
     )
     ood = report["out_of_domain"]
     if ood:
@@ -260,7 +267,8 @@ def format_table(report: Dict[str, Any]) -> str:
     if "model_trained_at" in report:
         lines.append(
             f"model trained at {report['model_trained_at']}; data/nlu changed since: "
-            f"{'yes' if report['data_newer_than_model'] else 'no'}"
+            f"{'yes' if report['data_newer_than_model'] else 'no'}; model settings "
+            f"{report['model_settings']} (config.yml: {report['fallback']})"
         )
     for name, r in rows:
         lines.append(f"{name}: weakest {r['ours']['weakest_intents']}")

@@ -1,31 +1,56 @@
 """Free-text search over the knowledge base, in any of the five varieties.
 
-BM25 (the ``bm25s`` library: small, maintained, fast sparse scoring) over normalised tokens
-of every entry in every variety, so a question finds its entry whatever script it is in.
-Typos and spelling variants are absorbed before scoring: each query word that is not in the
-index vocabulary is mapped to its closest vocabulary words with ``rapidfuzz``; Arabic words
-also index without a glued article or preposition (``بالقنصلية`` -> ``قنصليه``) and Arabizi
-words also index by their spelling-independent skeleton.
+A hybrid of three signals, because questions rarely use an entry's own words:
+
+* BM25 (the ``bm25s`` library: small, maintained, fast sparse scoring) over normalised content
+  words of every entry in every variety; function words are dropped, Arabic words also index
+  without a glued article or preposition (``بالقنصلية`` -> ``قنصليه``), Arabizi words with digits
+  also by a spelling-independent skeleton, and a query word missing from the vocabulary is
+  mapped to its closest vocabulary words with ``rapidfuzz`` (typos);
+* character n-gram TF-IDF similarity between the question and each entry (robust to
+  morphology and spelling across scripts);
+* how likely each intent is for the question, from the project's intent model
+  (:class:`bot.nlu.model.IntentModel`) trained on the NLU examples, which say how people really
+  ask; an entry inherits the probability of its intents. The model is cached on disk, keyed
+  by the training files, so only the first process after a data change trains it (~5 s).
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import re
+import uuid
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import bm25s
+import joblib
 import numpy as np
+import yaml
 from rapidfuzz import fuzz, process
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.knowledge.schema import Entry
 from bot.knowledge.store import KnowledgeBase, default_kb
-from bot.text.normalize import arabizi_skeleton, tokens
+from bot.nlu.model import IntentModel
+from bot.settings import ROOT
+from bot.text.normalize import arabizi_skeleton, normalize, tokens
+from bot.text.stopwords import ALL_STOPWORDS
 
 _ARABIC_PREFIXES = ("وبال", "وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف")
 #: Words this short carry little meaning and make fuzzy matching noisy.
-_MIN_FUZZY_LEN = 4
-_FUZZY_CUTOFF = 84
+_MIN_FUZZY_LEN = 5
+_FUZZY_CUTOFF = 88
+#: Weights of BM25 on titles and keywords, BM25 on the whole entry, entry similarity and
+#: training-example similarity in the final score.
+WEIGHTS = (0.15, 0.05, 0.1, 0.7)
+logger = logging.getLogger(__name__)
+CACHE_DIR = ROOT / "var" / "cache"
+_ENTITY = re.compile(r"\[([^\]\n]+)\](?:\([^)\n]*\)|\{[^}\n]*\})")
+NLU_DIR = ROOT / "data" / "nlu"
 
 
 def _is_arabic(token: str) -> bool:
@@ -40,52 +65,91 @@ def expand(token: str) -> List[str]:
             if token.startswith(prefix) and len(token) - len(prefix) >= 3:
                 terms.append(token[len(prefix) :])
                 break
-    elif any(ch.isalpha() for ch in token):
-        skeleton = arabizi_skeleton(token)
-        if skeleton and skeleton != token:
-            terms.append("~" + skeleton)
+    elif any(ch.isdigit() for ch in token) and any(ch.isalpha() for ch in token):
+        terms.append("~" + arabizi_skeleton(token))
+    elif len(token) >= 5 and token[0] == "l" and token[1] not in "aeiouy":
+        terms.append(token[1:])  # Darija article glued to a loanword: lpaspor -> paspor
     return terms
 
 
 def analyse(text: str) -> List[str]:
-    """Normalised index terms of a text."""
-    return [term for tok in tokens(text) for term in expand(tok)]
+    """Normalised index terms of a text, function words left out."""
+    return [term for tok in tokens(text) if tok not in ALL_STOPWORDS for term in expand(tok)]
+
+
+def _entry_head(entry: Entry, lang: str) -> str:
+    """Title and keywords: the words people type for this entry."""
+    c = entry.text(lang)
+    return " \n ".join([c.title, *c.keywords])
 
 
 def _entry_text(entry: Entry, lang: str) -> str:
     c = entry.text(lang)
-    # Title and keywords are what people type; repeat them to weigh them more.
-    parts = [c.title, c.title, " ".join(c.keywords), " ".join(c.keywords), c.summary]
-    parts += c.steps + c.documents
-    return " \n ".join(parts)
+    return " \n ".join([c.title, *c.keywords, c.summary, *c.steps, *c.documents])
+
+
+def load_intent_examples(folder: Path = NLU_DIR) -> Dict[str, List[str]]:
+    """``{intent: [examples]}`` from the project's NLU files, annotations removed."""
+    examples: Dict[str, List[str]] = {}
+    for path in sorted(folder.rglob("*.yml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, OSError):
+            continue
+        for block in data.get("nlu") or []:
+            if not isinstance(block, dict) or "intent" not in block:
+                continue
+            for line in str(block.get("examples") or "").splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    examples.setdefault(block["intent"], []).append(_ENTITY.sub(r"\1", line[2:]))
+    return examples
+
+
+def _prepare(text: str) -> str:
+    return normalize(text[:1000]).lower()
 
 
 @dataclass(frozen=True)
 class Hit:
-    """One search result."""
+    """One search result: the combined score and its lexical part (BM25 + similarity)."""
 
     entry: Entry
     score: float
     lang: str
+    lexical: float = 0.0
 
 
 class KnowledgeSearch:
-    """A BM25 index of every entry in every variety."""
+    """A hybrid index of every entry in every variety."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
-        """Index ``kb``."""
+    def __init__(self, kb: KnowledgeBase, intent_model: Optional[IntentModel] = None) -> None:
+        """Index ``kb``; ``intent_model`` adds the intent signal (see the module docstring)."""
         self.kb = kb
+        self.weights = WEIGHTS
         self._docs: List[Tuple[str, str]] = []
-        corpus: List[List[str]] = []
+        texts: List[str] = []
         for entry in kb.entries.values():
             for lang in entry.content:
                 self._docs.append((entry.id, lang))
-                corpus.append(analyse(_entry_text(entry, lang)))
+                texts.append(_entry_text(entry, lang))
+        corpus = [analyse(t) for t in texts]
+        heads = [analyse(_entry_head(kb.entries[eid], lang)) for eid, lang in self._docs]
         self._vocab: List[str] = sorted({t for doc in corpus for t in doc})
         self._vocab_set: Set[str] = set(self._vocab)
         self._retriever = bm25s.BM25()
+        self._head_retriever = bm25s.BM25()
         if corpus:
             self._retriever.index(corpus, show_progress=False)
+            self._head_retriever.index(heads, show_progress=False)
+        self._entry_ids = list(kb.entries)
+        self._doc_entry = np.array([self._entry_ids.index(eid) for eid, _ in self._docs], dtype=int)
+        self._intent_model = intent_model
+        self._vectorizer = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, preprocessor=_prepare
+        )
+        if texts:
+            self._doc_matrix = self._vectorizer.fit_transform(texts)
 
     def _query_terms(self, text: str) -> List[str]:
         terms: List[str] = []
@@ -99,6 +163,43 @@ class KnowledgeSearch:
                     terms.append(match)
         return terms
 
+    def _scores(self, text: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per entry: combined score, lexical score, best variety index of the entry."""
+        n = len(self._entry_ids)
+        terms = self._query_terms(text)
+
+        def bm25_per_entry(retriever: bm25s.BM25) -> np.ndarray:
+            per_entry = np.zeros(n)
+            if terms:
+                doc_scores = np.asarray(retriever.get_scores(terms), dtype=float)
+                np.maximum.at(per_entry, self._doc_entry, doc_scores)
+                if per_entry.max() > 0:
+                    per_entry /= per_entry.max()
+            return per_entry
+
+        bm25_head = bm25_per_entry(self._head_retriever)
+        bm25 = bm25_per_entry(self._retriever)
+        query = self._vectorizer.transform([text])
+        doc_sim = (self._doc_matrix @ query.T).toarray().ravel()
+        best_doc = np.full(n, -1)
+        entry_sim = np.zeros(n)
+        for doc, entry_index in enumerate(self._doc_entry):
+            if doc_sim[doc] > entry_sim[entry_index] or best_doc[entry_index] < 0:
+                entry_sim[entry_index] = max(entry_sim[entry_index], doc_sim[doc])
+                best_doc[entry_index] = doc
+        example_sim = np.zeros(n)
+        if self._intent_model is not None:
+            probs = dict(self._intent_model.rank([text], top=len(self._intent_model.classes))[0])
+            example_sim = np.array(
+                [
+                    max(probs.get(i, 0.0) for i in self.kb.entries[eid].intents)
+                    for eid in self._entry_ids
+                ]
+            )
+        w_head, w_bm25, w_doc, w_ex = self.weights
+        lexical = w_head * bm25_head + w_bm25 * bm25 + w_doc * entry_sim
+        return lexical + w_ex * example_sim, lexical, best_doc
+
     def search(self, text: str, k: int = 3, among: Optional[Iterable[str]] = None) -> List[Hit]:
         """The best entries for ``text``.
 
@@ -110,29 +211,52 @@ class KnowledgeSearch:
         Returns:
             Up to ``k`` hits with a positive score, best first (one per entry).
         """
-        terms = self._query_terms(text or "")
-        if not terms or not self._docs:
+        if not self._entry_ids or not analyse(text or ""):
             return []
-        scores = self._retriever.get_scores(terms)
+        combined, lexical, best_doc = self._scores(text)
         allowed = set(among) if among is not None else None
-        best: Dict[str, Tuple[float, str]] = {}
-        for index in np.argsort(scores)[::-1]:
-            score = float(scores[index])
-            if score <= 0:
+        hits: List[Hit] = []
+        for index in np.argsort(-combined, kind="stable"):
+            entry_id = self._entry_ids[index]
+            if combined[index] <= 0:
                 break
-            entry_id, lang = self._docs[index]
             if allowed is not None and entry_id not in allowed:
                 continue
-            if entry_id not in best:
-                best[entry_id] = (score, lang)
-                if len(best) >= k:
-                    break
-        return [Hit(self.kb.entries[eid], score, lang) for eid, (score, lang) in best.items()]
+            lang = self._docs[best_doc[index]][1] if best_doc[index] >= 0 else "fr"
+            hits.append(
+                Hit(self.kb.entries[entry_id], float(combined[index]), lang, float(lexical[index]))
+            )
+            if len(hits) >= k:
+                break
+        return hits
+
+
+def intent_model(folder: Path = NLU_DIR, cache_dir: Path = CACHE_DIR) -> IntentModel:
+    """The intent model trained on ``folder``'s examples, cached on disk by content hash."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.yml")):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(path.read_bytes())
+    cached = cache_dir / f"search-intents-{digest.hexdigest()[:16]}.joblib"
+    if cached.exists():
+        try:
+            return joblib.load(cached)
+        except Exception:  # noqa: BLE001 (a stale or truncated cache is rebuilt)
+            logger.warning("Unreadable search cache %s; rebuilding it.", cached.name)
+    examples = load_intent_examples(folder)
+    texts = [t for items in examples.values() for t in items]
+    labels = [intent for intent, items in examples.items() for _ in items]
+    model = IntentModel().fit(texts, labels)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(f".{uuid.uuid4().hex}.tmp")
+    joblib.dump(model, partial)
+    partial.replace(cached)  # atomic: concurrent processes never read half a file
+    return model
 
 
 @lru_cache(maxsize=1)
 def _default_search(kb_id: int) -> KnowledgeSearch:
-    return KnowledgeSearch(default_kb())
+    return KnowledgeSearch(default_kb(), intent_model())
 
 
 def default_search() -> KnowledgeSearch:

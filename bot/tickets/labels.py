@@ -21,7 +21,7 @@ from bot.text.normalize import normalize
 
 LABELS_FILE = Path(__file__).resolve().parent / "labels.yml"
 
-_NON_WORD = re.compile(r"[^\w']+")
+_NON_WORD = re.compile(r"[^\w]+")
 
 
 def _fold(text: str) -> str:
@@ -32,7 +32,9 @@ def _fold(text: str) -> str:
 @lru_cache(maxsize=1)
 def _data() -> Tuple[Dict[str, Dict[str, str]], Dict[str, Tuple[str, ...]]]:
     raw = yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8"))
-    labels = {lang: {str(k): str(v) for k, v in values.items()} for lang, values in raw["labels"].items()}
+    labels = {
+        lang: {str(k): str(v) for k, v in values.items()} for lang, values in raw["labels"].items()
+    }
     keywords = {
         str(option): tuple(sorted({_fold(str(word)) for word in words}, key=len, reverse=True))
         for option, words in raw["keywords"].items()

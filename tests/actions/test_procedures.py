@@ -69,12 +69,12 @@ async def test_button_variant_selects_the_entry(dispatcher, tracker_factory, dom
     assert events[0]["value"] == "passport_minor"
 
 
-async def test_urgent_topic_offers_a_person_at_once(dispatcher, tracker_factory, domain):
+async def test_urgent_topic_is_escalated_at_once(dispatcher, tracker_factory, domain):
     tracker = tracker_factory("mon frère est décédé à Lyon", intent="repatriation_of_remains")
-    await run(ActionAnswerProcedure(), dispatcher, tracker, domain)
-    payloads = [b["payload"] for m in dispatcher.messages for b in m.get("buttons", [])]
-    assert "/human_handoff" in payloads
-    assert any(m.get("response") == "utter_urgent_offer_human" for m in dispatcher.messages)
+    events = await run(ActionAnswerProcedure(), dispatcher, tracker, domain)
+    # the answer first, then a person at once (action_handoff, high priority)
+    assert dispatcher.messages[0]["text"]
+    assert {"event": "followup", "timestamp": None, "name": "action_handoff"} in events
 
 
 async def test_intent_without_entry_says_so(dispatcher, tracker_factory, domain):

@@ -13,13 +13,16 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Callable, Dict, Iterator, List, Optional
 
 import httpx
 import pytest
 
+from bot.serve import embedded_env
+
 ROOT = Path(__file__).resolve().parents[2]
-MODEL = ROOT / "models" / "mdm.tar.gz"
+# MDM_TEST_MODEL: another trained model (e.g. trained to /tmp while models/ is in use).
+MODEL = Path(os.environ.get("MDM_TEST_MODEL") or ROOT / "models" / "mdm.tar.gz")
 BIN = Path(sys.executable).parent
 
 
@@ -46,13 +49,20 @@ def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> N
 class Servers:
     """A running action server + Rasa server pair."""
 
-    def __init__(self, workdir: Path, model: Path = MODEL, extra_env: Optional[Dict[str, str]] = None):
+    def __init__(
+        self,
+        workdir: Path,
+        model: Path = MODEL,
+        extra_env: Optional[Dict[str, str]] = None,
+        credentials: str = "credentials.yml",
+    ):
         self.workdir = workdir
         self.rasa_port = free_port()
         self.actions_port = free_port()
         self.base_url = f"http://127.0.0.1:{self.rasa_port}"
         self.database_url = f"sqlite:///{workdir / 'mdm.db'}"
-        self.env = dict(os.environ)
+        # endpoints.yml's embedded defaults first (every ${VAR} must be set), then ours.
+        self.env = embedded_env(dict(os.environ))
         self.env.update(
             {
                 "ACTION_SERVER_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
@@ -65,7 +75,10 @@ class Servers:
             }
         )
         self.env.update(extra_env or {})
+        # Rasa's HTTP API, as `mdm serve` runs it: enabled, behind this token (staff console).
+        self.token = self.env["RASA_TOKEN"]
         self.model = model
+        self.credentials = credentials  # credentials.channels.yml adds Telegram and WhatsApp
         self.procs: List[subprocess.Popen] = []
 
     def start(self) -> "Servers":
@@ -84,7 +97,9 @@ class Servers:
         rasa = subprocess.Popen(
             [
                 str(BIN / "rasa"), "run", "--model", str(self.model), "--port", str(self.rasa_port),
-                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                "--endpoints", "endpoints.yml", "--credentials", self.credentials,
+                "--cors", "*",  # as `mdm serve`: the web widget calls from another origin
+                "--enable-api", "--auth-token", self.token,
             ],
             cwd=ROOT, env=self.env, stdout=open(logs / "rasa.log", "wb"), stderr=subprocess.STDOUT,
         )
@@ -126,3 +141,66 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 def sender() -> str:
     """A fresh conversation id."""
     return f"e2e-{uuid.uuid4().hex[:12]}"
+
+
+# ------------------------------------------------------------------ any model, started on demand
+
+#: What a model is trained from (as the Makefile's TRAIN_INPUTS).
+TRAIN_INPUT_GLOBS = (
+    "config.yml", "domain.yml", "data/**/*.yml", "bot/nlu/*.py", "bot/nlu/gazetteer/*.yml",
+    "bot/language/*.py", "bot/language/seeds/*.txt", "bot/text/*.py",
+)
+
+
+def training_inputs() -> List[Path]:
+    """Every file a model is trained from."""
+    return sorted({path for pattern in TRAIN_INPUT_GLOBS for path in ROOT.glob(pattern)})
+
+
+def model_is_current(model: Path) -> bool:
+    """Whether ``model`` exists and is newer than every training input."""
+    if not model.exists():
+        return False
+    built = model.stat().st_mtime
+    return all(path.stat().st_mtime <= built for path in training_inputs())
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model of the current data: ``MDM_TEST_MODEL`` or models/mdm.tar.gz when it is newer
+    than every training input, otherwise one trained now into a temporary folder (~1 min)."""
+    if model_is_current(MODEL):
+        return MODEL
+    out = tmp_path_factory.mktemp("model")
+    subprocess.run(
+        [str(BIN / "rasa"), "train", "--out", str(out), "--fixed-model-name", "mdm", "--quiet"],
+        cwd=ROOT, env=embedded_env(dict(os.environ)), check=True, capture_output=True,
+    )
+    return out / "mdm.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def rasa_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., str]]:
+    """Start the action server and Rasa on a model: ``rasa_server(model_path) -> base_url``.
+
+    Servers are shared per (model, extra environment) for the whole session and stopped at
+    its end. ``rasa_server.servers[base_url]`` is the :class:`Servers` pair (its
+    ``database_url``, ``workdir`` with the logs and tracker store, ``say()``).
+    """
+    started: Dict[tuple, Servers] = {}
+    by_url: Dict[str, Servers] = {}
+
+    def start(model_path: Path, **extra_env: str) -> str:
+        key = (str(model_path), tuple(sorted(extra_env.items())))
+        if key not in started:
+            pair = Servers(tmp_path_factory.mktemp("rasa"), Path(model_path), extra_env=extra_env)
+            started[key] = pair.start()
+            by_url[pair.base_url] = pair
+        return started[key].base_url
+
+    start.servers = by_url  # type: ignore[attr-defined]
+    try:
+        yield start
+    finally:
+        for pair in started.values():
+            pair.stop()

@@ -38,6 +38,8 @@ def test_summarise_by_hand():
         Record("b", "fr", "q3", ["c", "d", "e"], outcome="wrong"),
         Record("b", "en", "q4", [], outcome="direct"),
     ]
+    records[0].intent_ok = True
+    records[2].intent = "nlu_fallback"
     table = kb.summarise(records, ["fr", "en"])
     assert table["fr"] == {
         "n": 3,
@@ -46,6 +48,8 @@ def test_summarise_by_hand():
         "direct": round(1 / 3, 4),
         "asked": round(1 / 3, 4),
         "wrong": round(1 / 3, 4),
+        "intent_accuracy": round(1 / 3, 4),
+        "fallback_rate": round(1 / 3, 4),
     }
     assert table["en"]["search_top1"] == 0.0 and table["en"]["direct"] == 1.0
     assert table["overall"]["n"] == 4 and table["overall"]["search_top3"] == 0.5
@@ -129,3 +133,4 @@ def test_run_on_a_tiny_knowledge_base(tmp_path: Path, monkeypatch, tiny_data, ti
     assert en["search_top3"] == 1.0
     assert report["entries_without_questions"] == ["pass_new"]
     assert report["failures"]["assistant_wrong_reasons"] == {"intent_without_entry": 1}
+    assert en["intent_accuracy"] == 0.75 and en["fallback_rate"] == 0.0
