@@ -87,6 +87,8 @@ class Settings:
         rate_limit_window_seconds: Length of the sliding window (``RATE_LIMIT_WINDOW_SECONDS``).
         rate_limit_redis_url: Redis URL of a limiter shared by processes
             (``RATE_LIMIT_REDIS_URL``); in-memory, per process, when empty.
+        rasa_speedups: Apply :mod:`connectors.speedups` in the Rasa server
+            (``MDM_RASA_SPEEDUPS``, on unless ``0``).
     """
 
     database_url: str = field(
@@ -149,6 +151,10 @@ class Settings:
         default_factory=lambda: float(_env("RATE_LIMIT_WINDOW_SECONDS", "10"))
     )
     rate_limit_redis_url: str = field(default_factory=lambda: _env("RATE_LIMIT_REDIS_URL", ""))
+    # Rasa server speed-ups (connectors/speedups.py); 0 turns them off to measure them.
+    rasa_speedups: bool = field(
+        default_factory=lambda: _env("MDM_RASA_SPEEDUPS", "1").lower() not in ("0", "false", "no")
+    )
 
 
 def get_settings() -> Settings:

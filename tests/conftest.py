@@ -11,6 +11,18 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Let several Sanic apps start in one test process.
+
+    Sanic 21.12 rewrites its HTTP methods ("touch-up") when an app starts; a second app in
+    the same process then fails (``KeyError: 'http1_request_header'``) unless test mode
+    makes it start again from the original methods.
+    """
+    from sanic import Sanic
+
+    Sanic.test_mode = True
+
+
 @pytest.fixture(scope="session")
 def domain() -> Dict[str, Any]:
     """The assistant's domain as a plain dict (what rasa-sdk actions receive)."""

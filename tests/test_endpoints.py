@@ -60,13 +60,18 @@ def require_servers(values: Dict[str, str]) -> None:
 
     try:
         psycopg2.connect(
-            host=values["TRACKER_DB_HOST"], port=int(values["TRACKER_DB_PORT"]),
-            user=values["TRACKER_DB_USER"], dbname=values["TRACKER_DB_NAME"], connect_timeout=5,
+            host=values["TRACKER_DB_HOST"],
+            port=int(values["TRACKER_DB_PORT"]),
+            user=values["TRACKER_DB_USER"],
+            dbname=values["TRACKER_DB_NAME"],
+            connect_timeout=5,
         ).close()
     except psycopg2.OperationalError as error:
         pytest.fail(f"PostgreSQL unreachable: {error}", pytrace=False)
     try:
-        redis.Redis(host=values["REDIS_HOST"], port=int(values["REDIS_PORT"]), socket_timeout=5).ping()
+        redis.Redis(
+            host=values["REDIS_HOST"], port=int(values["REDIS_PORT"]), socket_timeout=5
+        ).ping()
     except redis.exceptions.ConnectionError as error:
         pytest.fail(f"Redis unreachable: {error}", pytrace=False)
 
@@ -116,7 +121,6 @@ def test_embedded_defaults_give_sqlite_and_in_memory_locks(monkeypatch, tmp_path
 @pytest.mark.redis
 def test_production_values_give_postgresql_and_redis_with_int_ports(monkeypatch):
     """The values of docs/deploy/*.env, as the Rasa servers of the guide get them."""
-    import redis
     from rasa.core.lock_store import LockStore, RedisLockStore, TicketLock
     from rasa.core.tracker_store import TrackerStore
     from sqlalchemy.engine import make_url
@@ -124,7 +128,9 @@ def test_production_values_give_postgresql_and_redis_with_int_ports(monkeypatch)
     values = {**env_file(DEPLOY / "mdm.env"), **env_file(DEPLOY / "secrets.env.example")}
     assert values["LOCK_STORE_TYPE"] == "redis" and values["TRACKER_DB_PORT"] == "5432"
     # The local server's trust user and an existing database instead of the `mdm` role.
-    admin = make_url(os.environ.get("MDM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    admin = make_url(
+        os.environ.get("MDM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    )
     redis_url = make_url(REDIS_URL)
     prefix = f"mdmtest{secrets.token_hex(4)}"
     values.update(

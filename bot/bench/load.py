@@ -41,7 +41,6 @@ import argparse
 import asyncio
 import hashlib
 import itertools
-import json
 import math
 import os
 import random
@@ -80,17 +79,37 @@ REQUEST_TIMEOUT_S = 30.0
 #: Conversations the simulated users hold: our own sentences, four to six turns each.
 SCRIPTS: Dict[str, List[List[str]]] = {
     "fr": [
-        ["Bonjour", "mon passeport a expiré, comment le renouveler ?", "ça coûte combien ?",
-         '/procedure_detail{"detail":"documents"}', "merci, bonne journée"],
-        ["salut", "je dois faire une procuration pour vendre un terrain au Maroc",
-         "quels documents faut-il apporter ?", "merci beaucoup"],
-        ["bonsoir", "comment faire la carte d'identité nationale pour ma fille ?",
-         "et le délai ?", "où faut-il aller ?", "d'accord merci", "au revoir"],
+        [
+            "Bonjour",
+            "mon passeport a expiré, comment le renouveler ?",
+            "ça coûte combien ?",
+            '/procedure_detail{"detail":"documents"}',
+            "merci, bonne journée",
+        ],
+        [
+            "salut",
+            "je dois faire une procuration pour vendre un terrain au Maroc",
+            "quels documents faut-il apporter ?",
+            "merci beaucoup",
+        ],
+        [
+            "bonsoir",
+            "comment faire la carte d'identité nationale pour ma fille ?",
+            "et le délai ?",
+            "où faut-il aller ?",
+            "d'accord merci",
+            "au revoir",
+        ],
     ],
     "ar": [
         ["مساء الخير", "أريد تسجيل زواجي في القنصلية", "ما هي الوثائق اللازمة؟", "شكرا لكم"],
-        ["السلام عليكم", "كيف أحصل على نسخة من عقد الازدياد؟", "كم الرسوم؟",
-         '/procedure_detail{"detail":"steps"}', "شكرا"],
+        [
+            "السلام عليكم",
+            "كيف أحصل على نسخة من عقد الازدياد؟",
+            "كم الرسوم؟",
+            '/procedure_detail{"detail":"steps"}',
+            "شكرا",
+        ],
     ],
     "ary": [
         ["سلام عليكم", "بغيت نجدد البطاقة الوطنية ديالي", "شنو خاصني نجيب؟", "شكرا خويا"],
@@ -98,14 +117,28 @@ SCRIPTS: Dict[str, List[List[str]]] = {
     ],
     "ary_Latn": [
         ["salam", "bghit nsjel rassi f l consulat", "chno khassni mn lwra9?", "merci bzaf"],
-        ["salam khoya", "kifach nakhod rendez-vous f l consulat?", "w fin kayn?",
-         "choukran", "bslama"],
+        [
+            "salam khoya",
+            "kifach nakhod rendez-vous f l consulat?",
+            "w fin kayn?",
+            "choukran",
+            "bslama",
+        ],
     ],
     "en": [
-        ["hi", "I lost my passport abroad, what should I do?", "how long does it take?",
-         '/procedure_detail{"detail":"fees"}', "thank you"],
-        ["good morning", "can I invest in a small business in Morocco from abroad?",
-         "are there any incentives?", "thanks, bye"],
+        [
+            "hi",
+            "I lost my passport abroad, what should I do?",
+            "how long does it take?",
+            '/procedure_detail{"detail":"fees"}',
+            "thank you",
+        ],
+        [
+            "good morning",
+            "can I invest in a small business in Morocco from abroad?",
+            "are there any incentives?",
+            "thanks, bye",
+        ],
     ],
 }
 ALL_SCRIPTS: List[Tuple[str, List[str]]] = [
@@ -193,12 +226,14 @@ class CpuMeter:
         self.t0 = 0.0
 
     def start(self) -> None:
+        """Take the starting readings."""
         self.t0 = time.perf_counter()
         self.start_cpu = {name: _cpu_seconds(pid) for name, pid in self.pids.items()}
         self.start_pg = {pid: _cpu_seconds(pid) for pid in _pids_named("postgres")}
         self.start_machine = _machine_ticks()
 
     def stop(self) -> Dict[str, Any]:
+        """CPU % of each process, of all PostgreSQL processes, and the machine's busy %."""
         wall = max(1e-6, time.perf_counter() - self.t0)
         out: Dict[str, Any] = {
             name: round(100.0 * (_cpu_seconds(pid) - self.start_cpu[name]) / wall, 1)
@@ -228,7 +263,9 @@ def default_config_text(epochs: Optional[int]) -> str:
     package = Path(rasa.__file__).parent
     if epochs is None:
         return (package / "cli" / "initial_project" / "config.yml").read_text(encoding="utf-8")
-    text = (package / "engine" / "recipes" / "config_files" / "default_config.yml").read_text(encoding="utf-8")
+    text = (package / "engine" / "recipes" / "config_files" / "default_config.yml").read_text(
+        encoding="utf-8"
+    )
     return text.replace("epochs: 100", f"epochs: {int(epochs)}")
 
 
@@ -241,7 +278,9 @@ def training_inputs_hash(config_text: str, domain: Path, data: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def default_model(epochs: Optional[int], cache_dir: Path = CACHE_DIR) -> Tuple[Path, Dict[str, Any]]:
+def default_model(
+    epochs: Optional[int], cache_dir: Path = CACHE_DIR
+) -> Tuple[Path, Dict[str, Any]]:
     """The project's domain and data trained on Rasa's default pipeline (cached).
 
     Returns:
@@ -252,7 +291,9 @@ def default_model(epochs: Optional[int], cache_dir: Path = CACHE_DIR) -> Tuple[P
     name = f"default-{key}"
     model = cache_dir / f"{name}.tar.gz"
     info: Dict[str, Any] = {
-        "config": "rasa init config.yml" if epochs is None else f"Rasa default_config.yml, epochs {epochs}",
+        "config": "rasa init config.yml"
+        if epochs is None
+        else f"Rasa default_config.yml, epochs {epochs}",
         "cache_key": key,
     }
     if model.exists():
@@ -263,12 +304,30 @@ def default_model(epochs: Optional[int], cache_dir: Path = CACHE_DIR) -> Tuple[P
         config = Path(tmp) / "config.yml"
         config.write_text(config_text, encoding="utf-8")
         start = time.perf_counter()
-        print(f"training the default pipeline ({info['config']}): this takes a while", file=sys.stderr)
+        print(
+            f"training the default pipeline ({info['config']}): this takes a while", file=sys.stderr
+        )
         subprocess.run(  # noqa: S603 - our own fixed command line
-            [str(Path(sys.executable).parent / "rasa"), "train", "--skip-validation", "--quiet",
-             "--config", str(config), "--domain", "domain.yml", "--data", "data",
-             "--out", str(cache_dir), "--fixed-model-name", name],
-            cwd=ROOT, env=_base_env(), check=True, stdout=sys.stderr,
+            [
+                str(Path(sys.executable).parent / "rasa"),
+                "train",
+                "--skip-validation",
+                "--quiet",
+                "--config",
+                str(config),
+                "--domain",
+                "domain.yml",
+                "--data",
+                "data",
+                "--out",
+                str(cache_dir),
+                "--fixed-model-name",
+                name,
+            ],
+            cwd=ROOT,
+            env=_base_env(),
+            check=True,
+            stdout=sys.stderr,
         )
         info["trained"] = f"{time.perf_counter() - start:.0f} s"
     return model, info
@@ -302,6 +361,7 @@ class Server:
 
     @property
     def url(self) -> str:
+        """Base URL of the server."""
         return f"http://127.0.0.1:{self.port}"
 
 
@@ -320,16 +380,18 @@ class Fleet:
     def setup(self) -> None:
         """Create the database and the environment (fails when PostgreSQL or Redis is down)."""
         import psycopg2
-        import redis
+        import redis  # type: ignore[import-untyped]
         from sqlalchemy.engine import make_url
 
         token = secrets.token_hex(4)
         self.database = f"mdm_bench_{token}"
         self.prefix = f"mdmbench{token}"
         admin = make_url(self.postgres_url)
-        self._pg = {
-            "host": admin.host or "127.0.0.1", "port": admin.port or 5432,
-            "user": admin.username or "postgres", "password": admin.password or "",
+        self._pg: Dict[str, Any] = {
+            "host": str(admin.host or "127.0.0.1"),
+            "port": int(admin.port or 5432),
+            "user": str(admin.username or "postgres"),
+            "password": str(admin.password or ""),
         }
         conn = psycopg2.connect(dbname=admin.database or "postgres", connect_timeout=5, **self._pg)
         conn.autocommit = True
@@ -362,13 +424,21 @@ class Fleet:
         )
         subprocess.run(  # noqa: S603
             [str(Path(sys.executable).parent / "mdm"), "db", "upgrade"],
-            cwd=ROOT, env=self.env, check=True, capture_output=True,
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
         )
 
     def start(self, name: str, argv: List[str], port: int, env: Dict[str, str]) -> Server:
+        """Start one process (its own session, log in the work folder)."""
         log = self.workdir / f"{name}.log"
         proc = subprocess.Popen(  # noqa: S603
-            argv, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         server = Server(name, port, proc, log)
@@ -376,16 +446,36 @@ class Fleet:
         return server
 
     def start_actions(self, name: str) -> Server:
+        """Start an action server on a free port."""
         port = _free_port()
-        argv = [str(Path(sys.executable).parent / "rasa"), "run", "actions", "--actions", "actions",
-                "--port", str(port)]
+        argv = [
+            str(Path(sys.executable).parent / "rasa"),
+            "run",
+            "actions",
+            "--actions",
+            "actions",
+            "--port",
+            str(port),
+        ]
         return self.start(name, argv, port, self.env)
 
     def start_rasa(self, name: str, model: Path, actions: Server) -> Server:
+        """Start a Rasa server on a free port, calling ``actions``."""
         port = _free_port()
-        argv = [str(Path(sys.executable).parent / "rasa"), "run", "--model", str(model),
-                "--interface", "127.0.0.1", "--port", str(port),
-                "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]
+        argv = [
+            str(Path(sys.executable).parent / "rasa"),
+            "run",
+            "--model",
+            str(model),
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+        ]
         env = {**self.env, "ACTION_SERVER_URL": f"{actions.url}/webhook"}
         return self.start(name, argv, port, env)
 
@@ -410,6 +500,7 @@ class Fleet:
                 time.sleep(0.5)
 
     def stop(self) -> None:
+        """Stop every process (SIGTERM, then SIGKILL after 20 s)."""
         for server in self.servers.values():
             if server.proc.poll() is None:
                 os.killpg(server.proc.pid, signal.SIGTERM)
@@ -440,10 +531,13 @@ class Fleet:
         """Rows of Rasa's events table (the tracker store's writes)."""
         import psycopg2
 
-        with psycopg2.connect(dbname=self.database, connect_timeout=5, **self._pg) as conn:
+        conn = psycopg2.connect(dbname=self.database, connect_timeout=5, **self._pg)
+        try:
             with conn.cursor() as cur:
                 cur.execute("select count(*) from events")
                 return int(cur.fetchone()[0])
+        finally:
+            conn.close()
 
 
 # ------------------------------------------------------------------------------ the load
@@ -521,22 +615,33 @@ async def simulate(
 
 def warm_up(urls: Sequence[str]) -> None:
     """A few conversations per server first: lazy loading is not part of the figures."""
-    asyncio.run(simulate(urls, users=len(ALL_SCRIPTS), seconds=1e9, think=0.0,
-                         max_messages=len(urls) * 2 * sum(len(s) for _, s in ALL_SCRIPTS)))
+    asyncio.run(
+        simulate(
+            urls,
+            users=len(ALL_SCRIPTS),
+            seconds=1e9,
+            think=0.0,
+            max_messages=len(urls) * 2 * sum(len(s) for _, s in ALL_SCRIPTS),
+        )
+    )
 
 
 # ---------------------------------------------------------------------------- profiling
 
 #: Where a CPU sample's time goes: the first category one of whose markers is in the stack.
 PROFILE_CATEGORIES: List[Tuple[str, Tuple[str, ...]]] = [
-    ("tracker store (PostgreSQL)", ("tracker_store.py", "sqlalchemy/", "psycopg2")),
-    ("lock store (Redis)", ("lock_store.py", "/redis/")),
-    ("action calls (HTTP client)", ("aiohttp/",)),
-    ("NLU", ("rasa/nlu/", "bot/nlu/", "bot/language/", "bot/text/", "sklearn/", "tensorflow/")),
-    ("policies", ("rasa/core/policies/", "rasa/core/featurizers/")),
-    ("events (de)serialisation", ("rasa/shared/core/events.py", "json/", "jsonpickle")),
-    ("action code", ("actions/", "bot/knowledge/", "bot/tickets/", "rasa_sdk/")),
-    ("HTTP server (Sanic)", ("sanic/", "httptools")),
+    ("action response validation (jsonschema)", ("jsonschema/",)),
+    (
+        "tracker store (PostgreSQL)",
+        ("rasa/core/tracker_store.py", "bot/storage/tracker_store.py", "sqlalchemy/", "psycopg2"),
+    ),
+    ("lock store (Redis)", ("rasa/core/lock_store.py", "rasa/core/lock.py", "redis/")),
+    ("NLU", ("parse_message (rasa/core/processor.py", "(bot/nlu/", "(bot/language/")),
+    ("policies", ("_predict_next_with_tracker (rasa/core/processor.py", "rasa/core/policies/")),
+    ("action calls (HTTP client)", ("aiohttp/", "rasa/utils/endpoints.py")),
+    ("events (de)serialisation", ("rasa/shared/core/events.py", "json/", "(rasa_sdk/")),
+    ("action code", ("(actions/", "(bot/knowledge/", "(bot/tickets/", "(bot/text/")),
+    ("HTTP server (Sanic)", ("sanic/", "httptools", "(connectors/")),
 ]
 
 
@@ -564,9 +669,23 @@ def start_profiler(pid: int, seconds: float, output: Path) -> Optional[subproces
         print("py-spy not installed (make install-dev): no profile", file=sys.stderr)
         return None
     return subprocess.Popen(  # noqa: S603
-        [spy, "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))), "--rate", "100",
-         "--format", "raw", "--nonblocking", "--output", str(output)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(max(1, int(seconds))),
+            "--rate",
+            "100",
+            "--format",
+            "raw",
+            "--nonblocking",
+            "--output",
+            str(output),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -587,6 +706,7 @@ def run(
     redis_url: str = DEFAULT_REDIS,
     max_messages: int = DEFAULT_MAX_MESSAGES,
     profile_dir: Optional[Path] = None,
+    speedups: bool = True,
 ) -> Dict[str, Any]:
     """Measure the assistant under load; see the module docstring.
 
@@ -604,6 +724,7 @@ def run(
         redis_url: The Redis server (and db number) of the lock store.
         max_messages: Upper bound on the messages of one run.
         profile_dir: Write py-spy profiles of the first ``ours`` run here.
+        speedups: Run Rasa with :mod:`connectors.speedups` (``False``: Rasa as shipped).
 
     Returns:
         The report (see :func:`format_table` for the fields).
@@ -616,9 +737,15 @@ def run(
         "benchmark": "load",
         "machine": {**common.machine(), "loadavg_before": [round(x, 2) for x in load_before]},
         "settings": {
-            "users": counts, "seconds": seconds, "think_s": think, "instances": list(instances),
-            "pipelines": list(pipelines), "max_messages": max_messages,
-            "scripts": len(ALL_SCRIPTS), "request_timeout_s": REQUEST_TIMEOUT_S,
+            "users": counts,
+            "seconds": seconds,
+            "think_s": think,
+            "instances": list(instances),
+            "pipelines": list(pipelines),
+            "max_messages": max_messages,
+            "scripts": len(ALL_SCRIPTS),
+            "request_timeout_s": REQUEST_TIMEOUT_S,
+            "rasa_speedups": speedups,
         },
         "models": {},
         "results": [],
@@ -640,6 +767,7 @@ def run(
         fleet = Fleet(workdir, postgres_url, redis_url)
         try:
             fleet.setup()
+            fleet.env["MDM_RASA_SPEEDUPS"] = "1" if speedups else "0"
             actions = [fleet.start_actions("actions-a"), fleet.start_actions("actions-b")]
             for name in models:
                 for i, letter in enumerate("ab"[: max(instances)]):
@@ -659,12 +787,16 @@ def run(
                         if profile_dir is not None and name == "ours" and not profiled:
                             profile_dir.mkdir(parents=True, exist_ok=True)
                             for server in [*rasa[:1], *actions[:1]]:
-                                spy = start_profiler(server.proc.pid, seconds, profile_dir / f"{server.name}.folded")
+                                spy = start_profiler(
+                                    server.proc.pid, seconds, profile_dir / f"{server.name}.folded"
+                                )
                                 if spy is not None:
                                     spies.append((server.name, spy))
                         events_before = fleet.events_stored()
                         meter.start()
-                        phase = asyncio.run(simulate(urls, count, seconds, think, max_messages, seed=count))
+                        phase = asyncio.run(
+                            simulate(urls, count, seconds, think, max_messages, seed=count)
+                        )
                         cpu = meter.stop()
                         for _, spy in spies:
                             spy.wait(timeout=seconds + 60)
@@ -675,23 +807,27 @@ def run(
                             "users": count,
                             "messages": phase.sent,
                             "answered": answered,
-                            "throughput_msg_s": round(answered / phase.elapsed, 2) if phase.elapsed else 0.0,
+                            "throughput_msg_s": round(answered / phase.elapsed, 2)
+                            if phase.elapsed
+                            else 0.0,
                             "latency_ms": latency_summary(phase.latencies_ms),
                             "errors": sum(phase.errors.values()),
                             "error_kinds": dict(phase.errors),
                             "per_instance": [phase.per_server[i] for i in range(n)],
-                            "events_per_message": round((fleet.events_stored() - events_before) / max(1, answered), 1),
+                            "events_per_message": round(
+                                (fleet.events_stored() - events_before) / max(1, answered), 1
+                            ),
                             "cpu_pct": cpu,
                             "memory": {s: _memory_mb(pid) for s, pid in watched.items()},
                             "loadavg_after": [round(x, 2) for x in os.getloadavg()],
                         }
-                        if spies:
+                        if spies and profile_dir is not None:
+                            folded = {s: profile_dir / f"{s}.folded" for s, _ in spies}
                             result["profile"] = {
-                                server: categorise_folded(
-                                    (profile_dir / f"{server}.folded").read_text().splitlines()  # type: ignore[operator]
-                                    if (profile_dir / f"{server}.folded").exists() else []  # type: ignore[operator]
+                                s: categorise_folded(
+                                    path.read_text().splitlines() if path.exists() else []
                                 )
-                                for server, _ in spies
+                                for s, path in folded.items()
                             }
                             profiled = True
                         report["results"].append(result)
@@ -703,23 +839,38 @@ def run(
     return report
 
 
-def _find(results: List[Dict[str, Any]], pipeline: str, n: int, users: int) -> Optional[Dict[str, Any]]:
-    return next((r for r in results if (r["pipeline"], r["instances"], r["users"]) == (pipeline, n, users)), None)
+def _find(
+    results: List[Dict[str, Any]], pipeline: str, n: int, users: int
+) -> Optional[Dict[str, Any]]:
+    return next(
+        (r for r in results if (r["pipeline"], r["instances"], r["users"]) == (pipeline, n, users)),
+        None,
+    )
 
 
 def ratios(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """ours/default throughput and p95, and two/one instances throughput, where both exist."""
     out = []
     for r in results:
-        row: Dict[str, Any] = {"pipeline": r["pipeline"], "instances": r["instances"], "users": r["users"]}
+        row: Dict[str, Any] = {
+            "pipeline": r["pipeline"],
+            "instances": r["instances"],
+            "users": r["users"],
+        }
         other = _find(results, "default", r["instances"], r["users"])
         if r["pipeline"] == "ours" and other and other["throughput_msg_s"]:
-            row["throughput_ours_over_default"] = round(r["throughput_msg_s"] / other["throughput_msg_s"], 2)
+            row["throughput_ours_over_default"] = round(
+                r["throughput_msg_s"] / other["throughput_msg_s"], 2
+            )
             if r["latency_ms"]["p95"]:
-                row["p95_default_over_ours"] = round(other["latency_ms"]["p95"] / r["latency_ms"]["p95"], 2)
+                row["p95_default_over_ours"] = round(
+                    other["latency_ms"]["p95"] / r["latency_ms"]["p95"], 2
+                )
         one = _find(results, r["pipeline"], 1, r["users"])
         if r["instances"] == 2 and one and one["throughput_msg_s"]:
-            row["throughput_two_over_one"] = round(r["throughput_msg_s"] / one["throughput_msg_s"], 2)
+            row["throughput_two_over_one"] = round(
+                r["throughput_msg_s"] / one["throughput_msg_s"], 2
+            )
         if len(row) > 3:
             out.append(row)
     return out
@@ -729,28 +880,37 @@ def aims(results: List[Dict[str, Any]], ratio_rows: List[Dict[str, Any]]) -> Dic
     """The aims of the issue, checked on this run's figures (None when not measured)."""
     ours = [r for r in results if r["pipeline"] == "ours" and r["users"] == AIM_USERS]
     p95 = max((r["latency_ms"]["p95"] for r in ours), default=None)
-    best_ratio = [x["throughput_ours_over_default"] for x in ratio_rows if "throughput_ours_over_default" in x]
+    best_ratio = [
+        x["throughput_ours_over_default"] for x in ratio_rows if "throughput_ours_over_default" in x
+    ]
     return {
-        f"p95_under_{int(P95_AIM_MS)}ms_at_{AIM_USERS}_users": None if p95 is None else p95 < P95_AIM_MS,
+        f"p95_under_{int(P95_AIM_MS)}ms_at_{AIM_USERS}_users": None
+        if p95 is None
+        else p95 < P95_AIM_MS,
         "zero_errors": all(r["errors"] == 0 for r in results if r["pipeline"] == "ours"),
-        "twice_default_throughput": None if not best_ratio else min(best_ratio) >= THROUGHPUT_RATIO_AIM,
+        "twice_default_throughput": None
+        if not best_ratio
+        else min(best_ratio) >= THROUGHPUT_RATIO_AIM,
     }
 
 
 def _row(r: Dict[str, Any]) -> str:
     lat = r["latency_ms"]
     return (
-        f"{r['pipeline']:8s} x{r['instances']} {r['users']:4d} users  {r['throughput_msg_s']:7.1f} msg/s  "
-        f"p50 {lat['p50']:7.1f}  p95 {lat['p95']:7.1f}  p99 {lat['p99']:7.1f} ms  errors {r['errors']}"
+        f"{r['pipeline']:8s} x{r['instances']} {r['users']:4d} users  "
+        f"{r['throughput_msg_s']:7.1f} msg/s  p50 {lat['p50']:7.1f}  p95 {lat['p95']:7.1f}  "
+        f"p99 {lat['p99']:7.1f} ms  errors {r['errors']}"
     )
 
 
 def format_table(report: Dict[str, Any]) -> str:
     """A readable summary of :func:`run`'s report."""
     lines = [
-        f"load: {report['settings']['seconds']:.0f} s per run, think {report['settings']['think_s']} s, "
+        f"load: {report['settings']['seconds']:.0f} s per run, "
+        f"think {report['settings']['think_s']} s, "
         f"load average before {report['machine']['loadavg_before']}",
-        f"{'pipeline':8s} inst users    msg/s      p50      p95      p99 ms  errors  cpu% (process: %)",
+        f"{'pipeline':8s} inst users    msg/s      p50      p95      p99 ms  errors  "
+        "cpu% (process: %)",
     ]
     for r in report["results"]:
         lat = r["latency_ms"]
@@ -764,7 +924,9 @@ def format_table(report: Dict[str, Any]) -> str:
     for r in report["results"]:
         if "profile" in r:
             for server, shares in r["profile"].items():
-                lines.append(f"profile {server}: " + ", ".join(f"{k} {v}%" for k, v in shares.items()))
+                lines.append(
+                    f"profile {server}: " + ", ".join(f"{k} {v}%" for k, v in shares.items())
+                )
     lines.append(f"aims: {report['aims']}")
     return "\n".join(lines)
 
@@ -779,17 +941,28 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--users", type=int, default=DEFAULT_USERS, help="simulated users")
     parser.add_argument("--user-counts", type=_ints, help="several runs: e.g. 10,20,50 users")
-    parser.add_argument("--seconds", type=float, default=DEFAULT_SECONDS, help="duration of each run")
+    parser.add_argument(
+        "--seconds", type=float, default=DEFAULT_SECONDS, help="duration of each run"
+    )
     parser.add_argument("--think", type=float, default=0.0, help="mean pause between messages (s)")
     parser.add_argument("--instances", type=_ints, default=[1, 2], help="1, 2 or 1,2")
     parser.add_argument("--pipelines", default="ours,default", help="ours, default or both")
-    parser.add_argument("--model", type=Path, default=common.DEFAULT_MODEL, help="our trained model")
+    parser.add_argument(
+        "--model", type=Path, default=common.DEFAULT_MODEL, help="our trained model"
+    )
     parser.add_argument("--default-model", type=Path, help="a default-pipeline model to use")
-    parser.add_argument("--default-epochs", type=int, help="train the default pipeline with N epochs")
+    parser.add_argument(
+        "--default-epochs", type=int, help="train the default pipeline with N epochs"
+    )
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL maintenance URL")
     parser.add_argument("--redis", default=DEFAULT_REDIS, help="Redis URL (lock store)")
     parser.add_argument("--max-messages", type=int, default=DEFAULT_MAX_MESSAGES)
-    parser.add_argument("--profile", type=Path, help="folder for py-spy profiles of the first ours run")
+    parser.add_argument(
+        "--profile", type=Path, help="folder for py-spy profiles of the first ours run"
+    )
+    parser.add_argument(
+        "--no-speedups", action="store_true", help="Rasa without connectors/speedups.py (before)"
+    )
     args = parser.parse_args(argv)
     if args.users < 1 or args.seconds <= 0 or args.max_messages < 1:
         parser.error("--users, --seconds and --max-messages must be positive")
@@ -801,11 +974,20 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     with common.stdout_to_stderr(args.json):
         report = run(
-            users=args.users, seconds=args.seconds, think=args.think, user_counts=args.user_counts,
-            instances=args.instances, pipelines=pipelines, model=args.model,
-            default_model_path=args.default_model, default_epochs=args.default_epochs,
-            postgres_url=args.postgres, redis_url=args.redis, max_messages=args.max_messages,
+            users=args.users,
+            seconds=args.seconds,
+            think=args.think,
+            user_counts=args.user_counts,
+            instances=args.instances,
+            pipelines=pipelines,
+            model=args.model,
+            default_model_path=args.default_model,
+            default_epochs=args.default_epochs,
+            postgres_url=args.postgres,
+            redis_url=args.redis,
+            max_messages=args.max_messages,
             profile_dir=args.profile,
+            speedups=not args.no_speedups,
         )
     common.emit(report, args.json, format_table)
     return 0

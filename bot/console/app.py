@@ -53,6 +53,9 @@ LOGIN_COOKIE = "mdm_console_login"
 LANG_COOKIE = "mdm_console_lang"
 #: Longest staff message.
 REPLY_MAX = 4000
+#: Knowledge entries scoring less (BM25) are not suggested; staff judge the rest, so the bar
+#: is lower than the "did you mean" one users see.
+SUGGESTION_MIN_SCORE = 0.5
 #: Statuses a ticket is still waiting for the administration in (overdue after 60 days).
 PENDING_TICKET = ("open", "in_progress")
 
@@ -431,7 +434,7 @@ def create_app(
                         "score": f"{hit.score:.1f}",
                     }
                     for hit in hits
-                    if hit.score >= 3.0
+                    if hit.score >= SUGGESTION_MIN_SCORE
                 ]
         return []
 

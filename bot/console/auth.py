@@ -115,12 +115,20 @@ class StaffStore:
     Args:
         session_factory: A session factory (:func:`bot.storage.db.get_session_factory`).
         clock: Returns the current aware UTC time.
+        hasher: Argon2 parameters for new hashes (argon2-cffi's defaults: RFC 9106's low-memory
+            profile); tests pass cheaper ones. Each hash carries its own parameters.
 
     """
 
-    def __init__(self, session_factory: sessionmaker, clock: Any = utcnow) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker,
+        clock: Any = utcnow,
+        hasher: Optional[PasswordHasher] = None,
+    ) -> None:
         self._factory = session_factory
         self._clock = clock
+        self._hasher = hasher or _hasher
 
     def _now(self) -> dt.datetime:
         return self._clock().astimezone(dt.timezone.utc)
@@ -168,7 +176,7 @@ class StaffStore:
         member = StaffMember(
             username=username,
             display_name=(display_name or username).strip()[:128],
-            password_hash=_hasher.hash(password),
+            password_hash=self._hasher.hash(password),
             role=role,
             languages=",".join(languages),
             topics=",".join(topics)[:512],
@@ -213,19 +221,19 @@ class StaffStore:
             ).scalar_one_or_none()
             if member is None:
                 with contextlib.suppress(VerificationError, InvalidHashError):
-                    _hasher.verify(_DUMMY_HASH, password or "")
+                    self._hasher.verify(_DUMMY_HASH, password or "")
                 return None
             locked = member.locked_until is not None and member.locked_until > now
             try:
-                ok: bool = _hasher.verify(member.password_hash, password or "")
+                ok: bool = self._hasher.verify(member.password_hash, password or "")
             except (VerifyMismatchError, VerificationError, InvalidHashError):
                 ok = False
             if ok and not locked and member.active:
                 member.failed_logins = 0
                 member.locked_until = None
                 member.last_login_at = now
-                if _hasher.check_needs_rehash(member.password_hash):
-                    member.password_hash = _hasher.hash(password)
+                if self._hasher.check_needs_rehash(member.password_hash):
+                    member.password_hash = self._hasher.hash(password)
                 return int(member.id)
             if not locked:
                 member.failed_logins = (member.failed_logins or 0) + 1

@@ -251,6 +251,44 @@ class HandoffService:
             )
         logger.info("rating %d recorded (channel=%s language=%s)", rating, channel, language)
 
+    def erase_user(self, sender_id: str, user_key: str | None) -> int:
+        """Forget who a user is ("delete my data"): unlink their handoffs and ratings.
+
+        The conversation ids, channel ids and pseudonyms become NULL (an open handoff is
+        closed, since nobody could answer it); priority, language, topic and timings stay
+        for the statistics.
+
+        Args:
+            sender_id: Rasa's conversation id.
+            user_key: The user's pseudonym, if known.
+
+        Returns:
+            The number of handoffs unlinked.
+
+        """
+        now = self.now()
+        with session_scope(self._factory) as session:
+            query = select(Handoff).where(Handoff.sender_id == sender_id)
+            if user_key:
+                query = select(Handoff).where(
+                    (Handoff.sender_id == sender_id) | (Handoff.user_key == user_key)
+                )
+            handoffs = list(session.execute(query.with_for_update()).scalars())
+            for handoff in handoffs:
+                if handoff.status in OPEN_HANDOFF_STATUSES:
+                    handoff.status = "closed"
+                    handoff.closed_at = now
+                handoff.sender_id = None
+                handoff.recipient_id = None
+                handoff.user_key = None
+            if user_key:
+                for rating in session.execute(
+                    select(Rating).where(Rating.user_key == user_key)
+                ).scalars():
+                    rating.user_key = None
+        logger.info("handoff data erased: %d handoffs unlinked", len(handoffs))
+        return len(handoffs)
+
     # ------------------------------------------------------------------ the console
 
     @staticmethod

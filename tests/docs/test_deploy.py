@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -33,7 +34,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "docs" / "deploy"
 BIN = Path(sys.executable).parent
 PREFIX = "/opt/mdm-assistant"
-ADMIN_URL = os.environ.get("MDM_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+ADMIN_URL = os.environ.get(
+    "MDM_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+)
 
 
 def free_port() -> int:
@@ -43,9 +46,14 @@ def free_port() -> int:
 
 
 def find_nginx() -> str:
-    path = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    path = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
     if path is None:
-        pytest.fail("nginx is not installed: `make install-dev` installs Debian's nginx-light", pytrace=False)
+        pytest.fail(
+            "nginx is not installed: `make install-dev` installs Debian's nginx-light",
+            pytrace=False,
+        )
     return path
 
 
@@ -150,9 +158,15 @@ def nginx(tmp_path_factory) -> Iterator[Dict]:
     binary = find_nginx()
     work = tmp_path_factory.mktemp("nginx")
     work.chmod(0o777)  # worker processes may run as nobody
-    ports = {k: free_port() for k in ("public", "rasa_a", "rasa_b", "actions_lb", "actions_a", "actions_b")}
+    ports = {
+        k: free_port()
+        for k in ("public", "rasa_a", "rasa_b", "actions_lb", "actions_a", "actions_b")
+    }
     (work / "site.conf").write_text(nginx_site(ports), encoding="utf-8")
-    temp = "\n".join(f"  {name}_temp_path {work / name};" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp = "\n".join(
+        f"  {name}_temp_path {work / name};"
+        for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     (work / "main.conf").write_text(
         f"pid {work / 'nginx.pid'};\nerror_log {work / 'error.log'};\nevents {{}}\n"
         f"http {{\n  access_log off;\n{temp}\n  include {work / 'site.conf'};\n}}\n",
@@ -172,7 +186,9 @@ def nginx(tmp_path_factory) -> Iterator[Dict]:
             break
         except httpx.HTTPError:
             if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"nginx did not start: {proc.stderr.read() if proc.stderr else ''}")
+                raise RuntimeError(
+                    f"nginx did not start: {proc.stderr.read() if proc.stderr else ''}"
+                ) from None
             time.sleep(0.1)
     try:
         yield {"base": base, "ports": ports, "upstreams": upstreams}
@@ -180,10 +196,8 @@ def nginx(tmp_path_factory) -> Iterator[Dict]:
         proc.terminate()
         proc.wait(timeout=10)
         for upstream in upstreams.values():
-            try:
+            with contextlib.suppress(OSError):  # B was stopped by a test already
                 upstream.stop()
-            except OSError:
-                pass
 
 
 def post(base: str, n: int = 1) -> List[httpx.Response]:
@@ -202,7 +216,9 @@ def test_nginx_round_robin_health_and_private_api(nginx):
     assert (a.hits - before[0], b.hits - before[1]) == (5, 5)
     assert httpx.get(nginx["base"] + "/health", timeout=5).status_code == 200
     assert httpx.get(nginx["base"] + "/conversations/x/tracker", timeout=5).status_code == 404
-    too_big = httpx.post(nginx["base"] + "/webhooks/rest/webhook", content=b"x" * 300_000, timeout=5)
+    too_big = httpx.post(
+        nginx["base"] + "/webhooks/rest/webhook", content=b"x" * 300_000, timeout=5
+    )
     assert too_big.status_code == 413
 
 
@@ -255,8 +271,13 @@ def exec_start(unit: Path, instance: str = "5005") -> List[str]:
 
 def test_there_are_units_for_every_process():
     names = {p.name for p in unit_files()}
-    assert {"mdm-rasa@.service", "mdm-actions@.service", "mdm-migrate.service",
-            "mdm-backup.service", "mdm-backup.timer"} <= names
+    assert {
+        "mdm-rasa@.service",
+        "mdm-actions@.service",
+        "mdm-migrate.service",
+        "mdm-backup.service",
+        "mdm-backup.timer",
+    } <= names
 
 
 def test_systemd_accepts_the_units(tmp_path):
@@ -267,7 +288,9 @@ def test_systemd_accepts_the_units(tmp_path):
         name = unit.name.replace("@.", "@5005.")
         (tmp_path / name).write_text(localise(unit.read_text(encoding="utf-8")), encoding="utf-8")
         paths.append(str(tmp_path / name))
-    result = subprocess.run([analyze, "verify", *paths], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    result = subprocess.run(
+        [analyze, "verify", *paths], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "", result.stderr  # unknown keys are only warnings
 
@@ -280,14 +303,24 @@ def test_unit_commands_exist_and_accept_their_options():
         if program.name == "rasa":
             words = [a for a in argv[1:] if not a.startswith("-")]
             sub = ["run", "actions"] if words[:2] == ["run", "actions"] else ["run"]
-            helptext = subprocess.run([str(program), *sub, "--help"], capture_output=True, text=True, cwd=ROOT, timeout=120).stdout
+            helptext = subprocess.run(
+                [str(program), *sub, "--help"],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                timeout=120,
+            ).stdout
             for option in (a for a in argv if a.startswith("--")):
-                assert re.search(rf"\s{re.escape(option)}\b", helptext), f"{unit.name}: rasa {' '.join(sub)} has no {option}"
+                assert re.search(rf"\s{re.escape(option)}\b", helptext), (
+                    f"{unit.name}: rasa {' '.join(sub)} has no {option}"
+                )
             for value in argv:
                 if value.endswith((".yml", ".tar.gz")) and not value.endswith("mdm.tar.gz"):
                     assert (ROOT / value).exists(), f"{unit.name}: {value} missing"
         elif program.name == "mdm":
-            result = subprocess.run([str(program), *argv[1:], "--help"], capture_output=True, text=True, timeout=60)
+            result = subprocess.run(
+                [str(program), *argv[1:], "--help"], capture_output=True, text=True, timeout=60
+            )
             assert result.returncode == 0, result.stderr
         else:
             assert program == DEPLOY / "backup.sh", program
@@ -309,9 +342,13 @@ def _admin():
 
     url = make_url(ADMIN_URL)
     try:
-        conn = psycopg2.connect(host=url.host or "127.0.0.1", port=url.port or 5432,
-                                user=url.username or "postgres", dbname=url.database or "postgres",
-                                connect_timeout=5)
+        conn = psycopg2.connect(
+            host=url.host or "127.0.0.1",
+            port=url.port or 5432,
+            user=url.username or "postgres",
+            dbname=url.database or "postgres",
+            connect_timeout=5,
+        )
     except psycopg2.OperationalError as error:
         pytest.fail(f"PostgreSQL unreachable: {error}", pytrace=False)
     conn.autocommit = True
@@ -324,37 +361,76 @@ def test_backup_script_dumps_both_databases_and_they_restore(tmp_path):
 
     admin, url = _admin()
     host, port, user = url.host or "127.0.0.1", url.port or 5432, url.username or "postgres"
-    names = [f"mdm_backup_{secrets.token_hex(4)}_{kind}" for kind in ("tracker", "tables", "restored")]
+    names = [
+        f"mdm_backup_{secrets.token_hex(4)}_{kind}" for kind in ("tracker", "tables", "restored")
+    ]
     with admin.cursor() as cur:
         for name in names:
             cur.execute(f'CREATE DATABASE "{name}"')
     try:
+
         def run_sql(db: str, sql: str):
-            with psycopg2.connect(host=host, port=port, user=user, dbname=db) as conn, conn.cursor() as cur:
+            with (
+                psycopg2.connect(host=host, port=port, user=user, dbname=db) as conn,
+                conn.cursor() as cur,
+            ):
                 cur.execute(sql)
                 return cur.fetchall() if cur.description else None
 
-        run_sql(names[0], "create table events (id serial primary key, data text); insert into events (data) values ('a'), ('b')")
-        run_sql(names[1], "create table tickets (id serial primary key, ref text); insert into tickets (ref) values ('MDM-1')")
+        run_sql(
+            names[0],
+            "create table events (id serial primary key, data text);"
+            " insert into events (data) values ('a'), ('b')",
+        )
+        run_sql(
+            names[1],
+            "create table tickets (id serial primary key, ref text);"
+            " insert into tickets (ref) values ('MDM-1')",
+        )
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "TRACKER_DB_HOST": host, "TRACKER_DB_PORT": str(port), "TRACKER_DB_USER": user,
-            "TRACKER_DB_NAME": names[0], "TRACKER_DB_PASSWORD": "",
+            "TRACKER_DB_HOST": host,
+            "TRACKER_DB_PORT": str(port),
+            "TRACKER_DB_USER": user,
+            "TRACKER_DB_NAME": names[0],
+            "TRACKER_DB_PASSWORD": "",
             "DATABASE_URL": f"postgresql+psycopg2://{user}@{host}:{port}/{names[1]}",
-            "MDM_BACKUP_DIR": str(tmp_path), "MDM_BACKUP_KEEP_DAYS": "14",
+            "MDM_BACKUP_DIR": str(tmp_path),
+            "MDM_BACKUP_KEEP_DAYS": "14",
         }
         old = tmp_path / "tracker-old.dump"
         old.write_bytes(b"")
         os.utime(old, (time.time() - 30 * 86400,) * 2)
-        result = subprocess.run([str(DEPLOY / "backup.sh")], env=env, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [str(DEPLOY / "backup.sh")], env=env, capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0, result.stderr
         dumps = [Path(line) for line in result.stdout.split()]
-        assert [d.name.split("-2")[0] for d in dumps] == [f"tracker-{names[0]}", f"tables-{names[1]}"]
+        assert [d.name.split("-2")[0] for d in dumps] == [
+            f"tracker-{names[0]}",
+            f"tables-{names[1]}",
+        ]
         assert not old.exists(), "dumps older than MDM_BACKUP_KEEP_DAYS are deleted"
         for dump in dumps:
             assert dump.stat().st_mode & 0o077 == 0, "dumps are readable by their owner only"
-            subprocess.run(["pg_restore", "--no-owner", "-h", host, "-p", str(port), "-U", user, "-d", names[2], str(dump)],
-                           check=True, capture_output=True, timeout=120)
+            subprocess.run(
+                [
+                    "pg_restore",
+                    "--no-owner",
+                    "-h",
+                    host,
+                    "-p",
+                    str(port),
+                    "-U",
+                    user,
+                    "-d",
+                    names[2],
+                    str(dump),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
         assert run_sql(names[2], "select data from events order by id") == [("a",), ("b",)]
         assert run_sql(names[2], "select ref from tickets") == [("MDM-1",)]
     finally:

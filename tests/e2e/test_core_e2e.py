@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -85,6 +86,8 @@ def test_urgent_topic_offers_a_person(servers, sender):
     assert default_kb().get("repatriation_of_remains").text("en").summary in messages[0]["text"]
     payloads = [b["payload"] for m in messages for b in m.get("buttons", [])]
     assert "/human_handoff" in payloads
+    # and escalated at once (actions/handoff.py): the reference of the handoff follows
+    assert re.search(r"\bH-[0-9A-Z]{4}-[0-9A-Z]{4}\b", messages[-1]["text"]), messages[-1]
 
 
 def test_short_message_keeps_the_conversation_language(servers, sender):

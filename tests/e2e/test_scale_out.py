@@ -47,12 +47,14 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import httpx
 import pytest
 
-from .conftest import BIN, MODEL, ROOT, free_port, wait_until_up
+from .conftest import MODEL, ROOT, free_port, wait_until_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
 DEPLOY = ROOT / "docs" / "deploy"
-ADMIN_URL = os.environ.get("MDM_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+ADMIN_URL = os.environ.get(
+    "MDM_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("MDM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PREFIX = "/opt/mdm-assistant"
 N_CONVERSATIONS = 20
@@ -84,7 +86,9 @@ def unit_command(unit: str, port: int, model: Optional[Path] = None) -> List[str
     """The ExecStart of a unit of docs/deploy/, for this checkout and this port."""
     parser = ConfigParser(strict=False, interpolation=None)
     parser.read_string((DEPLOY / unit).read_text(encoding="utf-8"))
-    argv = shlex.split(parser["Service"]["ExecStart"].replace("%i", str(port)).replace(PREFIX, str(ROOT)))
+    argv = shlex.split(
+        parser["Service"]["ExecStart"].replace("%i", str(port)).replace(PREFIX, str(ROOT))
+    )
     if model is not None and "--model" in argv:
         argv[argv.index("--model") + 1] = str(model)
     return argv
@@ -100,8 +104,12 @@ def _admin():
     url = make_url(ADMIN_URL)
     try:
         conn = psycopg2.connect(
-            host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username or "postgres",
-            password=url.password, dbname=url.database or "postgres", connect_timeout=5,
+            host=url.host or "127.0.0.1",
+            port=url.port or 5432,
+            user=url.username or "postgres",
+            password=url.password,
+            dbname=url.database or "postgres",
+            connect_timeout=5,
         )
     except psycopg2.OperationalError as error:
         pytest.fail(f"PostgreSQL unreachable at {url.host}:{url.port}: {error}", pytrace=False)
@@ -131,14 +139,21 @@ class Cluster:
         _redis()
         token = secrets.token_hex(4)
         self.db = f"mdm_scale_{token}"
-        self.pg = {"host": url.host or "127.0.0.1", "port": url.port or 5432, "user": url.username or "postgres"}
+        self.pg = {
+            "host": url.host or "127.0.0.1",
+            "port": url.port or 5432,
+            "user": url.username or "postgres",
+        }
         with self.admin.cursor() as cur:
             cur.execute(f'CREATE DATABASE "{self.db}"')
         redis_url = redis.connection.parse_url(REDIS_URL)
         self.env: Dict[str, str] = dict(os.environ)
         self.env.update(env_file(DEPLOY / "mdm.env"))
         self.env.update(env_file(DEPLOY / "secrets.env.example"))
-        assert self.env["LOCK_STORE_TYPE"] == "redis" and self.env["TRACKER_DB_DIALECT"] == "postgresql"
+        assert (
+            self.env["LOCK_STORE_TYPE"] == "redis"
+            and self.env["TRACKER_DB_DIALECT"] == "postgresql"
+        )
         self.env.update(
             TRACKER_DB_HOST=self.pg["host"],
             TRACKER_DB_PORT=str(self.pg["port"]),
@@ -151,7 +166,9 @@ class Cluster:
         )
         self.lock_prefix = f"{self.env['REDIS_KEY_PREFIX']}:lock:"
         self.redis = redis.Redis(
-            host=self.env["REDIS_HOST"], port=int(self.env["REDIS_PORT"]), db=int(self.env["REDIS_DB"])
+            host=self.env["REDIS_HOST"],
+            port=int(self.env["REDIS_PORT"]),
+            db=int(self.env["REDIS_DB"]),
         )
         self.model = workdir / "mdm.tar.gz"
         self.rasa_ports = [free_port(), free_port()]
@@ -175,15 +192,25 @@ class Cluster:
         if not MODEL.exists():
             raise FileNotFoundError(f"{MODEL} is missing: run `make train` first")
         shutil.copy(MODEL, self.model)
-        migrate = subprocess.run(unit_command("mdm-migrate.service", 0), cwd=ROOT, env=self.env,
-                                 capture_output=True, text=True, timeout=120)
+        migrate = subprocess.run(
+            unit_command("mdm-migrate.service", 0),
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert migrate.returncode == 0, migrate.stderr[-2000:]
         for i in (0, 1):
-            self._spawn(f"actions{i}", unit_command("mdm-actions@.service", self.action_ports[i]), self.env)
+            self._spawn(
+                f"actions{i}", unit_command("mdm-actions@.service", self.action_ports[i]), self.env
+            )
         for i in (0, 1):
             self.start_rasa(i)
         for i in (0, 1):
-            wait_until_up(f"http://127.0.0.1:{self.action_ports[i]}/health", self.procs[f"actions{i}"], 240)
+            wait_until_up(
+                f"http://127.0.0.1:{self.action_ports[i]}/health", self.procs[f"actions{i}"], 240
+            )
         for i in (0, 1):
             self.wait_rasa(i)
         log(f"cluster up: rasa {self.rasa_ports}, actions {self.action_ports}, db {self.db}")
@@ -209,7 +236,8 @@ class Cluster:
 
     def events(self, sender: str) -> List[Tuple[int, str, float, Dict[str, Any]]]:
         rows = self.query(
-            "select id, type_name, timestamp, data from events where sender_id = %s order by id", sender
+            "select id, type_name, timestamp, data from events where sender_id = %s order by id",
+            sender,
         )
         return [(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
@@ -259,26 +287,62 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
 # Our own sentences; each conversation is six turns in one variety.
 SCRIPTS: Dict[str, List[List[str]]] = {
     "fr": [
-        ["Bonjour", "je voudrais refaire mon passeport, il est périmé", "combien ça coûte ?",
-         '/procedure_detail{"detail":"documents"}', "merci pour l'aide", "au revoir"],
-        ["salut", "comment obtenir un extrait d'acte de naissance depuis la France ?",
-         "quels papiers faut-il ?", "et le délai ?", "merci", "bonne journée"],
+        [
+            "Bonjour",
+            "je voudrais refaire mon passeport, il est périmé",
+            "combien ça coûte ?",
+            '/procedure_detail{"detail":"documents"}',
+            "merci pour l'aide",
+            "au revoir",
+        ],
+        [
+            "salut",
+            "comment obtenir un extrait d'acte de naissance depuis la France ?",
+            "quels papiers faut-il ?",
+            "et le délai ?",
+            "merci",
+            "bonne journée",
+        ],
     ],
     "ar": [
-        ["السلام عليكم", "كيف أجدد بطاقة التعريف الوطنية وأنا في الخارج؟", "ما هي الوثائق المطلوبة؟",
-         '/procedure_detail{"detail":"fees"}', "شكرا جزيلا", "مع السلامة"],
+        [
+            "السلام عليكم",
+            "كيف أجدد بطاقة التعريف الوطنية وأنا في الخارج؟",
+            "ما هي الوثائق المطلوبة؟",
+            '/procedure_detail{"detail":"fees"}',
+            "شكرا جزيلا",
+            "مع السلامة",
+        ],
     ],
     "ary": [
-        ["السلام", "بغيت نسجل راسي فالقنصلية", "شنو خاصني من وراق؟", "شحال كياخد ديال الوقت؟",
-         "شكرا بزاف", "بسلامة"],
+        [
+            "السلام",
+            "بغيت نسجل راسي فالقنصلية",
+            "شنو خاصني من وراق؟",
+            "شحال كياخد ديال الوقت؟",
+            "شكرا بزاف",
+            "بسلامة",
+        ],
     ],
     "ary_Latn": [
-        ["salam", "kifach ndir procuration mn hna l lmaghrib?", "chno lwra9 li khassin?",
-         "w chhal kaykhlles?", "choukran bzaf", "bslama"],
+        [
+            "salam",
+            "kifach ndir procuration mn hna l lmaghrib?",
+            "chno lwra9 li khassin?",
+            "w chhal kaykhlles?",
+            "choukran bzaf",
+            "bslama",
+        ],
     ],
     "en": [
-        ["hello there", "how can I register a birth at the consulate?", "what documents do I need?",
-         '/procedure_detail{"detail":"steps"}', "thanks a lot", "bye"],
+        [
+            "hello there",
+            "how can I register a birth at the consulate?",
+            "what documents do I need?",
+            '/procedure_detail{"detail":"steps"}',
+            "thanks a lot",
+            "bye",
+        ],
     ],
 }
 ALL_SCRIPTS = [(lang, turns) for lang, scripts in SCRIPTS.items() for turns in scripts]
@@ -288,11 +352,18 @@ def ticket_flow_exists() -> bool:
     """The suggestion form of the ticket flow is in the domain, the rules and the actions."""
     domain = (ROOT / "domain.yml").read_text(encoding="utf-8")
     rules = ROOT / "data" / "rules" / "tickets.yml"
-    return "suggestion_form" in domain and rules.exists() and (ROOT / "actions" / "tickets.py").exists()
+    return (
+        "suggestion_form" in domain
+        and rules.exists()
+        and (ROOT / "actions" / "tickets.py").exists()
+    )
 
 
 def suggestion_text(sender: str) -> str:
-    return f"Proposition {sender}: ouvrir le guichet du consulat le samedi matin pour ceux qui travaillent."
+    return (
+        f"Proposition {sender}: ouvrir le guichet du consulat le samedi matin"
+        " pour ceux qui travaillent."
+    )
 
 
 def next_ticket_message(sender: str, reply: List[dict]) -> str:
@@ -338,7 +409,7 @@ class Client:
         self.restarted_at = float("inf")
 
     async def settle(self, sender: str, mid: str) -> Optional[List[dict]]:
-        """After a broken connection: the stored answer to ``mid``, or None if it was not processed."""
+        """After a broken connection: the stored answer to ``mid``; None if never processed."""
         deadline = time.time() + int(self.cluster.env["TICKET_LOCK_LIFETIME"]) + 30
         while self.cluster.lock_busy(sender):
             assert time.time() < deadline, "conversation lock never released"
@@ -347,7 +418,7 @@ class Client:
         for position, (_, kind, _, data) in enumerate(events):
             if kind == "user" and (data.get("metadata") or {}).get("client_message_id") == mid:
                 reply = []
-                for _, later_kind, _, later in events[position + 1:]:
+                for _, later_kind, _, later in events[position + 1 :]:
                     if later_kind == "action" and later.get("name") == "action_listen":
                         break
                     if later_kind == "bot":
@@ -356,12 +427,18 @@ class Client:
         return None
 
     async def send(self, http: httpx.AsyncClient, conv: Conversation, turn: Turn) -> None:
-        body = {"sender": conv.sender, "message": turn.text, "metadata": {"client_message_id": turn.mid}}
+        body = {
+            "sender": conv.sender,
+            "message": turn.text,
+            "metadata": {"client_message_id": turn.mid},
+        }
         target = turn.target
         turn.started = time.time()
         for _attempt in range(6):
             try:
-                response = await http.post(f"{self.cluster.url(target)}/webhooks/rest/webhook", json=body)
+                response = await http.post(
+                    f"{self.cluster.url(target)}/webhooks/rest/webhook", json=body
+                )
             except httpx.ConnectError:
                 # Refused: the request never left the client. Another server takes it.
                 self.counts["refused"] += 1
@@ -369,7 +446,12 @@ class Client:
                 target = 1 - target
                 await asyncio.sleep(0.1)
                 continue
-            except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError, httpx.ReadTimeout):
+            except (
+                httpx.ReadError,
+                httpx.RemoteProtocolError,
+                httpx.WriteError,
+                httpx.ReadTimeout,
+            ):
                 # Sent, then the connection broke: processed or not? Ask the tracker store.
                 self.counts["broken"] += 1
                 stored = await self.settle(conv.sender, turn.mid)
@@ -391,14 +473,22 @@ class Client:
         if self.answered >= KILL_AFTER and not self.killed.is_set():
             self.killed.set()
 
-    async def converse(self, http: httpx.AsyncClient, conv: Conversation, script: List[str]) -> None:
+    async def converse(
+        self, http: httpx.AsyncClient, conv: Conversation, script: List[str]
+    ) -> None:
         await asyncio.sleep(0.05 * conv.index)  # interleave the starts
         reply: List[dict] = []
         for t in range(N_TURNS):
             if t == 4:
                 await self.back.wait()  # the last turns run once server B is back
             if conv.tickets:
-                text = "/greet" if t == 0 else "/make_suggestion" if t == 1 else next_ticket_message(conv.sender, reply)
+                text = (
+                    "/greet"
+                    if t == 0
+                    else "/make_suggestion"
+                    if t == 1
+                    else next_ticket_message(conv.sender, reply)
+                )
             else:
                 text = script[t]
             turn = Turn(text, uuid.uuid4().hex, target=(conv.index + t) % 2)
@@ -420,8 +510,12 @@ class Client:
 def run_conversations(cluster: Cluster) -> Tuple[List[Conversation], Client, int]:
     tickets = ticket_flow_exists()
     conversations = [
-        Conversation(f"scale-{i:02d}-{uuid.uuid4().hex[:8]}", ALL_SCRIPTS[i % len(ALL_SCRIPTS)][0], i,
-                     tickets=tickets and i % 4 == 3)
+        Conversation(
+            f"scale-{i:02d}-{uuid.uuid4().hex[:8]}",
+            ALL_SCRIPTS[i % len(ALL_SCRIPTS)][0],
+            i,
+            tickets=tickets and i % 4 == 3,
+        )
         for i in range(N_CONVERSATIONS)
     ]
     client = Client(cluster)
@@ -441,7 +535,10 @@ def run_conversations(cluster: Cluster) -> Tuple[List[Conversation], Client, int
         async with httpx.AsyncClient(timeout=90, limits=limits) as http:
             await asyncio.gather(
                 client.kill_and_restart(),
-                *(client.converse(http, c, ALL_SCRIPTS[c.index % len(ALL_SCRIPTS)][1]) for c in conversations),
+                *(
+                    client.converse(http, c, ALL_SCRIPTS[c.index % len(ALL_SCRIPTS)][1])
+                    for c in conversations
+                ),
             )
 
     log("conversations start")
@@ -488,18 +585,26 @@ def test_two_servers_share_conversations_and_survive_a_killed_server(cluster):
         # Each message's turn is complete (ends with action_listen) and is what the user got.
         bounds = [pos for pos, _ in users] + [len(events)]
         for turn, start, end in zip(conv.turns, bounds, bounds[1:]):
-            block = events[start + 1:end]
+            block = events[start + 1 : end]
             said = [d.get("text") or "" for _, kind, _, d in block if kind == "bot"]
             assert said, f"{conv.sender}: no answer stored for {turn.text!r}"
-            listens = [i for i, (_, kind, _, d) in enumerate(block) if kind == "action" and d.get("name") == "action_listen"]
+            listens = [
+                i
+                for i, (_, kind, _, d) in enumerate(block)
+                if kind == "action" and d.get("name") == "action_listen"
+            ]
             assert listens, f"{conv.sender}: turn {turn.text!r} incomplete"
-            assert said == bot_texts(turn.reply or []), f"{conv.sender}: reply differs from the tracker"
+            assert said == bot_texts(turn.reply or []), (
+                f"{conv.sender}: reply differs from the tracker"
+            )
 
     # No lock left behind (a dead server's ticket expires and is cleaned by the next message).
     deadline = time.time() + int(cluster.env["TICKET_LOCK_LIFETIME"]) + 5
     while cluster.lock_keys() and time.time() < deadline:
         time.sleep(0.5)
-    leftover = [k for k in cluster.lock_keys() if cluster.lock_busy(k.decode()[len(cluster.lock_prefix):])]
+    leftover = [
+        k for k in cluster.lock_keys() if cluster.lock_busy(k.decode()[len(cluster.lock_prefix) :])
+    ]
     assert not leftover, leftover
 
     check_tickets(cluster, conversations)
@@ -507,7 +612,7 @@ def test_two_servers_share_conversations_and_survive_a_killed_server(cluster):
 
 
 def check_tickets(cluster: Cluster, conversations: List[Conversation]) -> None:
-    """Suggestions filed meanwhile: one per conversation that finished the form, unique, complete."""
+    """Suggestions filed meanwhile: one per conversation with the form, unique, complete."""
     with_tickets = [c for c in conversations if c.tickets]
     if not ticket_flow_exists():
         assert not with_tickets
@@ -521,7 +626,10 @@ def check_tickets(cluster: Cluster, conversations: List[Conversation]) -> None:
     refs = [r[0] for r in rows]
     assert len(refs) == len(set(refs)), "duplicate ticket references"
     by_key = {r[4]: r for r in rows}
-    assert len(rows) == len(with_tickets), (len(rows), [[t.text for t in c.turns] for c in with_tickets])
+    assert len(rows) == len(with_tickets), (
+        len(rows),
+        [[t.text for t in c.turns] for c in with_tickets],
+    )
     for conv in with_tickets:
         key = user_key("rest", conv.sender, cluster.env["MDM_SECRET_KEY"])
         assert key in by_key, f"{conv.sender}: no ticket"
@@ -544,20 +652,40 @@ def check_backup(cluster: Cluster) -> None:
 
     out = cluster.workdir / "backups"
     env = {**cluster.env, "MDM_BACKUP_DIR": str(out)}
-    result = subprocess.run([str(DEPLOY / "backup.sh")], env=env, capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [str(DEPLOY / "backup.sh")], env=env, capture_output=True, text=True, timeout=180
+    )
     assert result.returncode == 0, result.stderr
     dumps = result.stdout.split()
-    assert len(dumps) == 1 and re.search(rf"tracker-{cluster.db}-\d{{8}}T\d{{6}}Z\.dump$", dumps[0]), dumps
+    assert len(dumps) == 1 and re.search(
+        rf"tracker-{cluster.db}-\d{{8}}T\d{{6}}Z\.dump$", dumps[0]
+    ), dumps
     restored = f"{cluster.db}_restored"
     with cluster.admin.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{restored}"')
     try:
         subprocess.run(
-            ["pg_restore", "--no-owner", "-h", cluster.pg["host"], "-p", str(cluster.pg["port"]),
-             "-U", cluster.pg["user"], "-d", restored, dumps[0]],
-            check=True, capture_output=True, timeout=180,
+            [
+                "pg_restore",
+                "--no-owner",
+                "-h",
+                cluster.pg["host"],
+                "-p",
+                str(cluster.pg["port"]),
+                "-U",
+                cluster.pg["user"],
+                "-d",
+                restored,
+                dumps[0],
+            ],
+            check=True,
+            capture_output=True,
+            timeout=180,
         )
-        counts = "select (select count(*) from events), (select count(*) from tickets), (select version_num from alembic_version)"
+        counts = (
+            "select (select count(*) from events), (select count(*) from tickets),"
+            " (select version_num from alembic_version)"
+        )
         with psycopg2.connect(dbname=restored, **cluster.pg) as conn, conn.cursor() as cur:
             cur.execute(counts)
             assert cur.fetchall() == cluster.query(counts)

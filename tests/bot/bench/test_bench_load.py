@@ -43,7 +43,15 @@ def test_scripts_are_not_copied_from_the_evaluation_sets():
     texts = {t.strip().lower() for _, s in load.ALL_SCRIPTS for t in s if not t.startswith("/")}
     found = []
     for path in shared.rglob("*") if shared.is_dir() else []:
-        if path.is_file() and path.suffix in (".csv", ".yml", ".yaml", ".txt", ".json", ".jsonl", ".tsv"):
+        if path.is_file() and path.suffix in (
+            ".csv",
+            ".yml",
+            ".yaml",
+            ".txt",
+            ".json",
+            ".jsonl",
+            ".tsv",
+        ):
             content = path.read_text(encoding="utf-8", errors="ignore").lower()
             found += [t for t in texts if len(t) > 25 and t in content]
     assert not found
@@ -56,7 +64,9 @@ def test_default_config_is_rasa_init_or_the_same_defaults_with_fewer_epochs():
     assert exact["pipeline"] is None and exact["policies"] is None  # Rasa picks its defaults
     short = yaml.safe_load(load.default_config_text(5))
     names = [c["name"] for c in short["pipeline"]] + [p["name"] for p in short["policies"]]
-    assert {"DIETClassifier", "ResponseSelector", "TEDPolicy", "UnexpecTEDIntentPolicy"} <= set(names)
+    assert {"DIETClassifier", "ResponseSelector", "TEDPolicy", "UnexpecTEDIntentPolicy"} <= set(
+        names
+    )
     epochs = [c["epochs"] for c in short["pipeline"] + short["policies"] if "epochs" in c]
     assert epochs and set(epochs) == {5}
 
@@ -76,29 +86,42 @@ def test_the_cache_key_follows_config_domain_and_data(tmp_path):
 
 def test_profile_samples_are_put_in_the_deepest_subsystem_first():
     folded = [
-        "handle (sanic/app.py:1);retrieve (rasa/core/tracker_store.py:9);execute (sqlalchemy/engine.py:3) 30",
-        "handle (sanic/app.py:1);process (rasa/nlu/classifiers/x.py:2) 50",
-        "handle (sanic/app.py:1);predict (rasa/core/policies/rule_policy.py:5) 15",
+        "handle (sanic/app.py:1);retrieve (rasa/core/tracker_store.py:9);"
+        "execute (sqlalchemy/engine.py:3) 30",
+        "handle (sanic/app.py:1);parse_message (rasa/core/processor.py:7);"
+        "process (bot/nlu/intent_classifier.py:2) 40",
+        "handle (sanic/app.py:1);_predict_next_with_tracker (rasa/core/processor.py:5);"
+        "predict (rasa/core/policies/rule_policy.py:5) 10",
+        "run (rasa/core/actions/action.py:3);validate (jsonschema/validators.py:1) 15",
         "run (asyncio/base_events.py:1) 5",
         "garbage line",
     ]
     shares = load.categorise_folded(folded)
     assert shares == {
-        "NLU": 50.0,
+        "NLU": 40.0,
         "tracker store (PostgreSQL)": 30.0,
-        "policies": 15.0,
+        "action response validation (jsonschema)": 15.0,
+        "policies": 10.0,
         "other (asyncio, logging, Rasa engine)": 5.0,
     }
 
 
 def test_ratios_and_aims():
     def result(pipeline, n, users, tput, p95, errors=0):
-        return {"pipeline": pipeline, "instances": n, "users": users, "throughput_msg_s": tput,
-                "latency_ms": {"p95": p95}, "errors": errors}
+        return {
+            "pipeline": pipeline,
+            "instances": n,
+            "users": users,
+            "throughput_msg_s": tput,
+            "latency_ms": {"p95": p95},
+            "errors": errors,
+        }
 
     results = [
-        result("ours", 1, 20, 60.0, 200.0), result("ours", 2, 20, 90.0, 150.0),
-        result("default", 1, 20, 20.0, 900.0), result("default", 2, 20, 25.0, 700.0),
+        result("ours", 1, 20, 60.0, 200.0),
+        result("ours", 2, 20, 90.0, 150.0),
+        result("default", 1, 20, 20.0, 900.0),
+        result("default", 2, 20, 25.0, 700.0),
     ]
     rows = {(r["pipeline"], r["instances"]): r for r in load.ratios(results)}
     assert rows[("ours", 1)]["throughput_ours_over_default"] == 3.0
@@ -106,7 +129,11 @@ def test_ratios_and_aims():
     assert rows[("ours", 2)]["throughput_two_over_one"] == 1.5
     assert rows[("default", 2)]["throughput_two_over_one"] == 1.25
     aims = load.aims(results, load.ratios(results))
-    assert aims == {"p95_under_250ms_at_20_users": True, "zero_errors": True, "twice_default_throughput": True}
+    assert aims == {
+        "p95_under_250ms_at_20_users": True,
+        "zero_errors": True,
+        "twice_default_throughput": True,
+    }
     results[0]["latency_ms"]["p95"] = 300.0
     results[1]["errors"] = 1
     aims = load.aims(results, load.ratios(results))
@@ -158,7 +185,9 @@ class StandIn:
 def test_users_alternate_between_servers_and_follow_their_scripts():
     a, b = StandIn(), StandIn()
     try:
-        phase = asyncio.run(load.simulate([a.url, b.url], users=4, seconds=60, think=0.0, max_messages=40))
+        phase = asyncio.run(
+            load.simulate([a.url, b.url], users=4, seconds=60, think=0.0, max_messages=40)
+        )
     finally:
         a.close()
         b.close()
@@ -179,7 +208,9 @@ def test_users_alternate_between_servers_and_follow_their_scripts():
 def test_errors_are_counted_and_not_timed():
     server = StandIn(fail_every=5, empty_every=7)
     try:
-        phase = asyncio.run(load.simulate([server.url], users=2, seconds=60, think=0.0, max_messages=35))
+        phase = asyncio.run(
+            load.simulate([server.url], users=2, seconds=60, think=0.0, max_messages=35)
+        )
     finally:
         server.close()
     assert phase.sent == 35
@@ -192,7 +223,9 @@ def test_runs_are_bounded_in_time():
     server = StandIn(delay=0.05)
     try:
         start = time.perf_counter()
-        phase = asyncio.run(load.simulate([server.url], users=3, seconds=1.0, think=0.0, max_messages=10_000))
+        phase = asyncio.run(
+            load.simulate([server.url], users=3, seconds=1.0, think=0.0, max_messages=10_000)
+        )
         took = time.perf_counter() - start
     finally:
         server.close()
@@ -201,7 +234,9 @@ def test_runs_are_bounded_in_time():
 
 
 def test_connection_errors_count_as_errors():
-    phase = asyncio.run(load.simulate(["http://127.0.0.1:9"], users=1, seconds=60, think=0.0, max_messages=3))
+    phase = asyncio.run(
+        load.simulate(["http://127.0.0.1:9"], users=1, seconds=60, think=0.0, max_messages=3)
+    )
     assert phase.sent == 3 and sum(phase.errors.values()) == 3 and not phase.latencies_ms
 
 
@@ -223,4 +258,46 @@ def test_main_refuses_bad_arguments(capsys):
         load.main(["--pipelines", "ours,mystery"])
     with pytest.raises(SystemExit):
         load.main(["--users", "0"])
-    assert load.main(["--model", str(Path("/nonexistent/model.tar.gz")), "--pipelines", "ours"]) == 2
+    assert (
+        load.main(["--model", str(Path("/nonexistent/model.tar.gz")), "--pipelines", "ours"]) == 2
+    )
+
+
+def test_main_passes_every_option_to_run(monkeypatch, tmp_path, capsys):
+    model = tmp_path / "m.tar.gz"
+    model.write_bytes(b"")
+    seen = {}
+
+    def fake_run(**kwargs):
+        seen.update(kwargs)
+        return {"settings": {}, "results": [], "ratios": [], "aims": {}}
+
+    monkeypatch.setattr(load, "run", fake_run)
+    argv = [
+        "--json",
+        "--model",
+        str(model),
+        "--user-counts",
+        "10,20",
+        "--seconds",
+        "5",
+        "--think",
+        "0.5",
+        "--instances",
+        "2",
+        "--pipelines",
+        "ours",
+        "--no-speedups",
+        "--default-epochs",
+        "3",
+        "--max-messages",
+        "99",
+        "--profile",
+        str(tmp_path),
+    ]
+    assert load.main(argv) == 0
+    assert seen["user_counts"] == [10, 20] and seen["seconds"] == 5 and seen["think"] == 0.5
+    assert seen["instances"] == [2] and seen["pipelines"] == ["ours"]
+    assert seen["speedups"] is False and seen["default_epochs"] == 3
+    assert seen["max_messages"] == 99 and seen["profile_dir"] == tmp_path
+    assert json.loads(capsys.readouterr().out)["results"] == []

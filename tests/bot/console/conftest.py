@@ -12,6 +12,7 @@ from typing import Any, Dict, List
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 
 from bot.console.app import Services, create_app
 from bot.handoff.rasa_api import RasaAPI
@@ -143,25 +144,18 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-_TOUCHED_UP = []
-
-
 async def ready(app) -> None:
     """What Sanic's server does before the first request (``app._startup``).
 
-    Its last step (TouchUp) rewrites Sanic's own classes, once per process: later apps
-    get the other steps only.
+    In test mode its "touch-up" of Sanic's own HTTP classes may run again for each app, as
+    sanic-testing does (tests/connectors/test_widget.py starts its apps the same way).
     """
-    if not _TOUCHED_UP:
-        await app._startup()
-        _TOUCHED_UP.append(True)
-        return
-    from sanic.handlers import ErrorHandler
+    from unittest import mock
 
-    app.signalize()
-    app.finalize()
-    ErrorHandler.finalize(app.error_handler, config=app.config)
-    app.state.is_started = True
+    from sanic import Sanic
+
+    with mock.patch.object(Sanic, "test_mode", True):
+        await app._startup()
 
 
 @pytest.fixture(scope="session")
@@ -174,7 +168,9 @@ def template_db(tmp_path_factory) -> Path:
     url = f"sqlite:///{path}"
     upgrade(url)
     engine = make_engine(url)
-    store = StaffStore(make_session_factory(engine))
+    # cheap Argon2 parameters: these tests are about the console, not the hash cost
+    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    store = StaffStore(make_session_factory(engine), hasher=fast)
     store.create("sara", PASSWORD, role="supervisor", display_name="Sara", languages=["fr", "ar"])
     store.create("adam", PASSWORD, role="agent", display_name="Adam", languages=["ar", "ary"])
     store.create("lina", PASSWORD, role="agent", display_name="Lina", languages=["fr"])

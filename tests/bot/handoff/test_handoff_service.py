@@ -128,3 +128,24 @@ def test_ratings_are_checked_and_stored(handoffs, session_factory):
             handoffs.add_rating(rating=bad, channel="telegram", language="ar", user_key=None)
     with session_scope(session_factory, readonly=True) as session:
         assert [r.rating for r in session.query(Rating).all()] == [5]
+
+
+def test_erase_user_unlinks_and_closes(handoffs, session_factory):
+    from bot.tickets.pseudonym import user_key
+
+    key = user_key("telegram", "a", "test-secret")
+    ref = escalate(handoffs, "a", user_key=key, recipient_id="a").handoff.ref
+    other = escalate(handoffs, "b").handoff.ref
+    handoffs.add_rating(rating=4, channel="telegram", language="fr", user_key=key)
+    assert handoffs.erase_user("a", key) == 1
+    gone = handoffs.get(ref)
+    assert (gone.sender_id, gone.recipient_id, gone.user_key, gone.status) == (
+        None,
+        None,
+        None,
+        "closed",
+    )
+    assert gone.language == "fr" and gone.priority == "normal"  # statistics stay
+    assert handoffs.get(other).sender_id == "b"
+    with session_scope(session_factory, readonly=True) as session:
+        assert [(r.rating, r.user_key) for r in session.query(Rating).all()] == [(4, None)]
