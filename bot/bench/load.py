@@ -639,18 +639,24 @@ PROFILE_CATEGORIES: List[Tuple[str, Tuple[str, ...]]] = [
     ("NLU", ("parse_message (rasa/core/processor.py", "(bot/nlu/", "(bot/language/")),
     ("policies", ("_predict_next_with_tracker (rasa/core/processor.py", "rasa/core/policies/")),
     ("action calls (HTTP client)", ("aiohttp/", "rasa/utils/endpoints.py")),
-    ("events (de)serialisation", ("rasa/shared/core/events.py", "json/", "(rasa_sdk/")),
-    ("action code", ("(actions/", "(bot/knowledge/", "(bot/tickets/", "(bot/text/")),
+    ("events (de)serialisation", ("rasa/shared/core/events.py", "json/", "load_json (sanic/")),
+    ("action code", ("(actions/", "(bot/", "(rasa_sdk/executor.py", "(rasa_sdk/forms.py")),
     ("HTTP server (Sanic)", ("sanic/", "httptools", "(connectors/")),
 ]
 
 
+#: Leaf frames of a process waiting for work (the event loop in C): not CPU time.
+IDLE_LEAVES = ("serve (sanic/server/runners.py",)
+
+
 def categorise_folded(lines: Iterable[str]) -> Dict[str, float]:
-    """Share of samples per category from py-spy's ``--format raw`` (folded) output."""
+    """Share of busy samples per category from py-spy's ``--format raw`` (folded) output."""
     totals: Counter = Counter()
     for line in lines:
         stack, _, count = line.rstrip().rpartition(" ")
         if not stack or not count.isdigit():
+            continue
+        if stack.rsplit(";", 1)[-1].startswith(IDLE_LEAVES):
             continue
         category = "other (asyncio, logging, Rasa engine)"
         for name, markers in PROFILE_CATEGORIES:

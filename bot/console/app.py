@@ -288,17 +288,18 @@ def create_app(
 
     @app.post("/login")
     async def login(request: Request) -> HTTPResponse:
-        if not same_token(request.cookies.get(LOGIN_COOKIE), request.form.get("csrf")) or not (
+        form = request.form or {}
+        if not same_token(request.cookies.get(LOGIN_COOKIE), form.get("csrf")) or not (
             origin_ok(request)
         ):
             return response.json({"error": "csrf"}, status=403)
         username = form_text(request, "username")[:64]
-        staff_id = svc.staff.authenticate(username, request.form.get("password") or "")
+        staff_id = svc.staff.authenticate(username, form.get("password") or "")
         if staff_id is None:
             svc.staff.audit(None, username.lower() or "?", "login_failed")
-            return redirect("/login", failed="1", next=_safe_next(request.form.get("next")))
+            return redirect("/login", failed="1", next=_safe_next(form.get("next")))
         svc.staff.audit(staff_id, username.lower(), "login")
-        resp = response.redirect(_safe_next(request.form.get("next")), status=303)
+        resp = response.redirect(_safe_next(form.get("next")), status=303)
         set_cookie(resp, SESSION_COOKIE, svc.staff.open_session(staff_id), 12 * 3600)
         del resp.cookies[LOGIN_COOKIE]
         return resp

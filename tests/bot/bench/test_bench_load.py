@@ -94,6 +94,7 @@ def test_profile_samples_are_put_in_the_deepest_subsystem_first():
         "predict (rasa/core/policies/rule_policy.py:5) 10",
         "run (rasa/core/actions/action.py:3);validate (jsonschema/validators.py:1) 15",
         "run (asyncio/base_events.py:1) 5",
+        "run (sanic/app.py:1);serve (sanic/server/runners.py:155) 500",  # idle: not counted
         "garbage line",
     ]
     shares = load.categorise_folded(folded)

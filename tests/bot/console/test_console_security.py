@@ -94,6 +94,8 @@ async def test_login_form_needs_its_own_csrf_token(console):
     )
     assert response.status_code == 403
     assert "mdm_console" not in response.cookies
+    as_json = await console.client.post("/login", json={"username": "lina"})
+    assert as_json.status_code == 403
 
 
 async def test_lock_out_after_repeated_failures(console):
