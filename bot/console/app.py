@@ -53,9 +53,9 @@ LOGIN_COOKIE = "mdm_console_login"
 LANG_COOKIE = "mdm_console_lang"
 #: Longest staff message.
 REPLY_MAX = 4000
-#: Knowledge entries scoring less (BM25) are not suggested; staff judge the rest, so the bar
-#: is lower than the "did you mean" one users see.
-SUGGESTION_MIN_SCORE = 0.5
+#: Knowledge entries scoring less (hybrid search score, 0-1) are not suggested: the same bar
+#: as the "did you mean" of actions/fallback.py.
+SUGGESTION_MIN_SCORE = 0.3
 #: Statuses a ticket is still waiting for the administration in (overdue after 60 days).
 PENDING_TICKET = ("open", "in_progress")
 

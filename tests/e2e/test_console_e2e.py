@@ -274,6 +274,9 @@ def test_handoff_from_telegram_through_the_console_and_back(world, browser):
     assert boss.locator("svg.chart").count() == 6
     assert boss.locator("ul.kpis li").last.locator("b").inner_text() == "5"  # the rating
     boss.screenshot(path=str(SHOTS / "dashboard-ar.png"), full_page=True)
+    boss.goto(f"{world.console_url}/conversations/{ref}")
+    assert boss.locator("#lines li.msg").count() >= 5
+    boss.screenshot(path=str(SHOTS / "conversation-ar.png"), full_page=True)
     boss.close()
 
 
