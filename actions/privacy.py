@@ -5,7 +5,8 @@ What is erased (after the user confirmed, see ``data/rules/tickets.yml``):
 * in our database (:meth:`bot.tickets.service.TicketService.erase_user_data`): the
   description, service and contact of every ticket of this user, the text of their
   history, the link between the tickets and the user's pseudonymous key, and the user's
-  failed look-up records;
+  failed look-up records; their handoffs and ratings are unlinked from them
+  (:meth:`bot.handoff.service.HandoffService.erase_user`);
 * in Rasa: the conversation is restarted (``Restarted``, all slots emptied) and, with the
   tracker store of ``endpoints.yml`` (:class:`bot.storage.tracker_store.ErasableSQLTrackerStore`),
   every stored event of this conversation is deleted when Rasa saves this turn.
@@ -26,6 +27,7 @@ from rasa_sdk.events import AllSlotsReset, EventType, Restarted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.handoff import handoff_service
 from actions.tickets import ticket_service, user_key_of
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,8 @@ class ActionDeleteMyData(Action):
         """Erase ticket data, say what was erased, restart (the tracker store deletes)."""
         try:
             counts = ticket_service().erase_user_data(user_key_of(tracker))
+            # Handoffs and ratings are unlinked from the user too (statistics stay).
+            handoff_service().erase_user(tracker.sender_id, user_key_of(tracker))
         except Exception as error:  # noqa: BLE001 - database down: erase nothing, say so
             logger.error("user data not erased: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_data_delete_failed")

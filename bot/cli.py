@@ -149,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.set_defaults(func=_cmd_kb_search)
 
     bench = sub.add_parser("bench", help="benchmarks (see docs/benchmarks.md)")
-    bench.add_argument("which", choices=["nlu", "langid", "kb", "darijabanking", "load"])
+    bench.add_argument("which", choices=["nlu", "langid", "kb", "darijabanking", "load", "tickets"])
     bench.add_argument("--json", action="store_true")
     bench.add_argument("rest", nargs=argparse.REMAINDER, help="options of the benchmark")
     bench.set_defaults(func=_cmd_bench)

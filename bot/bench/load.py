@@ -1,11 +1,12 @@
 """Load: simulated users holding multi-turn conversations over HTTP, on one and two instances.
 
 ``mdm bench load`` starts, on this machine and on loopback only, the deployment of
-docs/deployment.md in small: two action servers and, for each pipeline measured, two Rasa
-servers (REST channel) sharing one PostgreSQL database (the tracker store and our tables, a
-fresh database dropped at the end) and one Redis lock store (keys of our own prefix, deleted
-at the end). Then, for each pipeline, number of instances and number of users, ``--users``
-simulated users hold conversations for ``--seconds`` seconds: each user plays scripted
+docs/deployment.md in small, with its settings (``docs/deploy/mdm.env``): two action servers
+and, for each pipeline measured, two Rasa servers (REST channel) sharing one PostgreSQL
+database (the tracker store and our tables, a fresh database dropped at the end) and one Redis
+lock store (keys of our own prefix, deleted at the end). Then, for each pipeline, number
+of instances and number of users, ``--users`` simulated users hold conversations for
+``--seconds`` seconds: each user plays scripted
 conversations in the five varieties (our own sentences, below), one message at a time,
 waiting for the answer and then ``--think`` seconds (uniform between half and one and a half
 times it) before the next message, and starts a new conversation (a new sender id) when a
@@ -32,7 +33,7 @@ Usage::
     mdm bench load [--json] [--users 50] [--seconds 30] [--think 0] [--user-counts 10,20,50]
                    [--instances 1,2] [--pipelines ours,default] [--model PATH]
                    [--default-model PATH | --default-epochs N] [--postgres URL] [--redis URL]
-                   [--max-messages N] [--profile DIR]
+                   [--max-messages N] [--profile DIR] [--no-speedups] [--env KEY=VALUE]
 """
 
 from __future__ import annotations
@@ -342,6 +343,21 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: The production settings shared by every process (docs/deployment.md).
+DEPLOY_ENV = ROOT / "docs" / "deploy" / "mdm.env"
+
+
+def env_file(path: Path) -> Dict[str, str]:
+    """KEY=VALUE lines of an environment file (systemd's EnvironmentFile format, no quotes)."""
+    values: Dict[str, str] = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            values[key] = value
+    return values
+
+
 def _base_env() -> Dict[str, str]:
     from bot.serve import embedded_env
 
@@ -402,7 +418,10 @@ class Fleet:
         self._redis.ping()
         kwargs = self._redis.connection_pool.connection_kwargs
         user_part = self._pg["user"] + (f":{self._pg['password']}" if self._pg["password"] else "")
+        # The deployment's settings (docs/deploy/mdm.env: lock store, pools, threads, Sanic),
+        # with this machine's servers, a database and a key prefix of the run's own.
         self.env = _base_env()
+        self.env.update(env_file(DEPLOY_ENV))
         self.env.update(
             TRACKER_DB_DIALECT="postgresql",
             TRACKER_DB_HOST=self._pg["host"],
@@ -417,10 +436,6 @@ class Fleet:
             REDIS_DB=str(kwargs.get("db", 0)),
             REDIS_PASSWORD=str(kwargs.get("password") or ""),
             REDIS_KEY_PREFIX=self.prefix,
-            SQL_POOL_SIZE="5",
-            SQL_MAX_OVERFLOW="10",
-            MDM_LOG_LEVEL="WARNING",
-            SANIC_KEEP_ALIVE_TIMEOUT="75",  # as docs/deploy/mdm.env
         )
         subprocess.run(  # noqa: S603
             [str(Path(sys.executable).parent / "mdm"), "db", "upgrade"],
@@ -713,6 +728,7 @@ def run(
     max_messages: int = DEFAULT_MAX_MESSAGES,
     profile_dir: Optional[Path] = None,
     speedups: bool = True,
+    extra_env: Optional[Dict[str, str]] = None,
 ) -> Dict[str, Any]:
     """Measure the assistant under load; see the module docstring.
 
@@ -731,6 +747,7 @@ def run(
         max_messages: Upper bound on the messages of one run.
         profile_dir: Write py-spy profiles of the first ``ours`` run here.
         speedups: Run Rasa with :mod:`connectors.speedups` (``False``: Rasa as shipped).
+        extra_env: Variables set for every server, over docs/deploy/mdm.env (ablations).
 
     Returns:
         The report (see :func:`format_table` for the fields).
@@ -752,6 +769,7 @@ def run(
             "scripts": len(ALL_SCRIPTS),
             "request_timeout_s": REQUEST_TIMEOUT_S,
             "rasa_speedups": speedups,
+            "extra_env": dict(extra_env or {}),
         },
         "models": {},
         "results": [],
@@ -774,6 +792,7 @@ def run(
         try:
             fleet.setup()
             fleet.env["MDM_RASA_SPEEDUPS"] = "1" if speedups else "0"
+            fleet.env.update(extra_env or {})
             actions = [fleet.start_actions("actions-a"), fleet.start_actions("actions-b")]
             for name in models:
                 for i, letter in enumerate("ab"[: max(instances)]):
@@ -824,6 +843,8 @@ def run(
                                 (fleet.events_stored() - events_before) / max(1, answered), 1
                             ),
                             "cpu_pct": cpu,
+                            # CPU time per answered message: what a busy machine does not hide.
+                            "cpu_ms_per_message": cpu_per_message(cpu, watched, answered, phase),
                             "memory": {s: _memory_mb(pid) for s, pid in watched.items()},
                             "loadavg_after": [round(x, 2) for x in os.getloadavg()],
                         }
@@ -843,6 +864,18 @@ def run(
     report["ratios"] = ratios(report["results"])
     report["aims"] = aims(report["results"], report["ratios"])
     return report
+
+
+def cpu_per_message(
+    cpu: Dict[str, Any], processes: Iterable[str], answered: int, phase: Phase
+) -> Dict[str, float]:
+    """Milliseconds of CPU per answered message for each process and for all of ours."""
+    if not answered or not phase.elapsed:
+        return {}
+    seconds = phase.elapsed
+    out = {name: round(cpu[name] / 100.0 * seconds * 1000.0 / answered, 1) for name in processes}
+    out["all ours"] = round(sum(out.values()), 1)
+    return out
 
 
 def _find(
@@ -872,6 +905,10 @@ def ratios(results: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
                 row["p95_default_over_ours"] = round(
                     other["latency_ms"]["p95"] / r["latency_ms"]["p95"], 2
                 )
+            mine = (r.get("cpu_ms_per_message") or {}).get("all ours")
+            theirs = (other.get("cpu_ms_per_message") or {}).get("all ours")
+            if mine and theirs:
+                row["cpu_per_message_default_over_ours"] = round(theirs / mine, 2)
         one = _find(results, r["pipeline"], 1, r["users"])
         if r["instances"] == 2 and one and one["throughput_msg_s"]:
             row["throughput_two_over_one"] = round(
@@ -928,6 +965,11 @@ def format_table(report: Dict[str, Any]) -> str:
     for row in report["ratios"]:
         lines.append(f"ratio {row}")
     for r in report["results"]:
+        lines.append(
+            f"cpu ms/message {r['pipeline']} x{r['instances']} {r['users']} users: "
+            + ", ".join(f"{k} {v}" for k, v in r.get("cpu_ms_per_message", {}).items())
+        )
+    for r in report["results"]:
         if "profile" in r:
             for server, shares in r["profile"].items():
                 lines.append(
@@ -969,9 +1011,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument(
         "--no-speedups", action="store_true", help="Rasa without connectors/speedups.py (before)"
     )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a variable for every server, over docs/deploy/mdm.env (repeatable)",
+    )
     args = parser.parse_args(argv)
     if args.users < 1 or args.seconds <= 0 or args.max_messages < 1:
         parser.error("--users, --seconds and --max-messages must be positive")
+    if any("=" not in item for item in args.env):
+        parser.error("--env takes KEY=VALUE")
     pipelines = [p.strip() for p in args.pipelines.split(",") if p.strip()]
     if not set(pipelines) <= {"ours", "default"} or not pipelines:
         parser.error("--pipelines takes ours, default or ours,default")
@@ -994,6 +1045,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             max_messages=args.max_messages,
             profile_dir=args.profile,
             speedups=not args.no_speedups,
+            extra_env=dict(item.split("=", 1) for item in args.env),
         )
     common.emit(report, args.json, format_table)
     return 0

@@ -84,8 +84,6 @@ def render_summary(entry: Entry, lang: str) -> Reply:
     content = entry.text(lang)
     text = f"{content.title}\n{content.summary}\n\n{source_line(entry, lang)}"
     buttons = detail_buttons(entry, lang)
-    if entry.urgent:
-        buttons.insert(0, {"title": label(lang, "human"), "payload": payload("human_handoff")})
     return Reply(text, buttons)
 
 

@@ -79,14 +79,12 @@ def test_unclear_case_asks_with_buttons_then_answers(servers, sender):
     assert default_kb().get("passport_minor").text("fr").summary in answer["text"]
 
 
-def test_urgent_topic_offers_a_person(servers, sender):
+def test_urgent_topic_is_escalated_to_a_person(servers, sender):
     messages = servers.say(
         sender, "my brother died in Brussels, how do we bring his body home to Morocco"
     )
     assert default_kb().get("repatriation_of_remains").text("en").summary in messages[0]["text"]
-    payloads = [b["payload"] for m in messages for b in m.get("buttons", [])]
-    assert "/human_handoff" in payloads
-    # and escalated at once (actions/handoff.py): the reference of the handoff follows
+    # escalated at once (actions/handoff.py): the reference of the handoff follows
     assert re.search(r"\bH-[0-9A-Z]{4}-[0-9A-Z]{4}\b", messages[-1]["text"]), messages[-1]
 
 

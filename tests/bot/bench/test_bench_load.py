@@ -124,7 +124,11 @@ def test_ratios_and_aims():
         result("default", 1, 20, 20.0, 900.0),
         result("default", 2, 20, 25.0, 700.0),
     ]
+    results[0]["cpu_ms_per_message"] = {"all ours": 20.0}
+    results[2]["cpu_ms_per_message"] = {"all ours": 70.0}
     rows = {(r["pipeline"], r["instances"]): r for r in load.ratios(results)}
+    assert rows[("ours", 1)]["cpu_per_message_default_over_ours"] == 3.5
+    assert "cpu_per_message_default_over_ours" not in rows[("ours", 2)]
     assert rows[("ours", 1)]["throughput_ours_over_default"] == 3.0
     assert rows[("ours", 1)]["p95_default_over_ours"] == 4.5
     assert rows[("ours", 2)]["throughput_two_over_one"] == 1.5
@@ -259,6 +263,8 @@ def test_main_refuses_bad_arguments(capsys):
         load.main(["--pipelines", "ours,mystery"])
     with pytest.raises(SystemExit):
         load.main(["--users", "0"])
+    with pytest.raises(SystemExit):
+        load.main(["--env", "NOVALUE"])
     assert (
         load.main(["--model", str(Path("/nonexistent/model.tar.gz")), "--pipelines", "ours"]) == 2
     )
@@ -295,10 +301,29 @@ def test_main_passes_every_option_to_run(monkeypatch, tmp_path, capsys):
         "99",
         "--profile",
         str(tmp_path),
+        "--env",
+        "OPENBLAS_NUM_THREADS=2",
+        "--env",
+        "A=b=c",
     ]
     assert load.main(argv) == 0
     assert seen["user_counts"] == [10, 20] and seen["seconds"] == 5 and seen["think"] == 0.5
     assert seen["instances"] == [2] and seen["pipelines"] == ["ours"]
     assert seen["speedups"] is False and seen["default_epochs"] == 3
     assert seen["max_messages"] == 99 and seen["profile_dir"] == tmp_path
+    assert seen["extra_env"] == {"OPENBLAS_NUM_THREADS": "2", "A": "b=c"}
     assert json.loads(capsys.readouterr().out)["results"] == []
+
+
+def test_the_fleet_runs_with_the_deployment_settings():
+    values = load.env_file(load.DEPLOY_ENV)
+    assert values["LOCK_STORE_TYPE"] == "redis" and values["TRACKER_DB_DIALECT"] == "postgresql"
+    assert values["OPENBLAS_NUM_THREADS"] == "1" and values["SANIC_KEEP_ALIVE_TIMEOUT"]
+
+
+def test_cpu_per_message():
+    phase = load.Phase(elapsed=10.0)
+    cpu = {"rasa": 50.0, "actions": 10.0, "machine_busy_pct": 99.0}
+    out = load.cpu_per_message(cpu, ["rasa", "actions"], answered=100, phase=phase)
+    assert out == {"rasa": 50.0, "actions": 10.0, "all ours": 60.0}
+    assert load.cpu_per_message(cpu, ["rasa"], answered=0, phase=phase) == {}

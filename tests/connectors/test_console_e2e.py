@@ -1,13 +1,15 @@
 """The human handoff end to end: a Telegram user, the real assistant, the staff console in Chromium.
 
-Real action server and Rasa (Telegram channel pointed at the fake Bot API of
-``tests/connectors/fakes.py``, HTTP API behind a token), the console as ``python -m bot.console``,
-and a staff member in headless Chromium (Debian's ``/usr/bin/chromium``, driven by Playwright).
-Screenshots go to ``results/console/`` for a human look.
+The channel tests' real action server and Rasa (``channel_servers``: Telegram pointed at the fake
+Bot API of ``tests/connectors/fakes.py``, HTTP API behind a token), the console as
+``python -m bot.console``, and staff in headless Chromium (Debian's ``/usr/bin/chromium``, driven
+by Playwright). Screenshots go to ``results/console/`` for a human look.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import subprocess
 import sys
 import time
@@ -16,13 +18,12 @@ from typing import Any, Dict, Iterator
 import httpx
 import pytest
 
+from tests.connectors.conftest import TELEGRAM_SECRET, next_id
 from tests.connectors.fakes import FakeBotApi
 from tests.e2e.conftest import BIN, ROOT, Servers, free_port, wait_until_up
 
 pytestmark = pytest.mark.e2e
 
-TOKEN = "654321:CONSOLE-test_token"
-SECRET = "console-secret_token-1"
 PASSWORD = "a long enough password"
 SHOTS = ROOT / "results" / "console"
 CHROMIUM_ARGS = [
@@ -34,15 +35,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-_update_ids = iter(range(int(time.time()) % 100_000 * 1000, 10**12))
 
 
 def update(chat_id: int, text: str) -> Dict[str, Any]:
     """A Telegram text message update from a French-speaking user."""
     return {
-        "update_id": next(_update_ids),
+        "update_id": next_id(),
         "message": {
-            "message_id": next(_update_ids),
+            "message_id": next_id(),
             "date": int(time.time()),
             "chat": {"id": chat_id, "type": "private"},
             "from": {"id": chat_id, "is_bot": False, "first_name": "Amina", "language_code": "fr"},
@@ -54,14 +54,14 @@ def update(chat_id: int, text: str) -> Dict[str, Any]:
 def button_press(chat_id: int, data: str) -> Dict[str, Any]:
     """A Telegram callback query (an inline button pressed)."""
     return {
-        "update_id": next(_update_ids),
+        "update_id": next_id(),
         "callback_query": {
-            "id": f"cb-{next(_update_ids)}",
+            "id": f"cb-{next_id()}",
             "from": {"id": chat_id, "is_bot": False, "first_name": "Amina", "language_code": "fr"},
             "chat_instance": "42",
             "data": data,
             "message": {
-                "message_id": next(_update_ids),
+                "message_id": next_id(),
                 "date": int(time.time()),
                 "chat": {"id": chat_id, "type": "private"},
                 "text": "…",
@@ -80,7 +80,7 @@ class World:
         response = httpx.post(
             f"{self.servers.base_url}/webhooks/telegram/webhook",
             json=body or update(chat_id, text),
-            headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+            headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
             timeout=60,
         )
         assert response.status_code == 200, response.text
@@ -90,20 +90,11 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Iterator[World]:
-    api = FakeBotApi(TOKEN).start()
+def world(tmp_path_factory, bot_api, channel_servers) -> Iterator[World]:
+    """The console next to the channel tests' assistant, with two staff accounts."""
     workdir = tmp_path_factory.mktemp("console-e2e")
-    env = {
-        "TELEGRAM_TOKEN": TOKEN,
-        "TELEGRAM_SECRET_TOKEN": SECRET,
-        "TELEGRAM_API_BASE_URL": api.base_url,
-        "MDM_STAFF_HOURS": "Mon-Sun 00:00-24:00 UTC",
-        "MDM_SECRET_KEY": "console-e2e-secret",
-    }
-    servers = Servers(workdir, extra_env=env, credentials="credentials.channels.yml")
-    console = None
+    servers, console = channel_servers, None
     try:
-        servers.start()
         port = free_port()
         console_env = dict(servers.env, RASA_URL=servers.base_url, MDM_CONSOLE_PORT=str(port))
         for username, role, languages in (("amal", "agent", "fr,ar"), ("sami", "supervisor", "fr")):
@@ -133,13 +124,11 @@ def world(tmp_path_factory) -> Iterator[World]:
             stderr=subprocess.STDOUT,
         )
         wait_until_up(f"http://127.0.0.1:{port}/login", console, timeout=60)
-        yield World(api, servers, f"http://127.0.0.1:{port}")
+        yield World(bot_api, servers, f"http://127.0.0.1:{port}")
     finally:
         if console is not None:
             console.terminate()
             console.wait(timeout=15)
-        servers.stop()
-        api.stop()
 
 
 @pytest.fixture(scope="module")
@@ -175,24 +164,32 @@ def wait(condition, timeout: float = 30.0, what: str = "") -> Any:
 
 
 def test_handoff_from_telegram_through_the_console_and_back(world, browser):
+    from bot.handoff.hours import parse_staff_hours
     from bot.storage.db import make_session_factory
     from bot.tickets.pseudonym import user_key
     from bot.tickets.service import TicketService
 
     SHOTS.mkdir(parents=True, exist_ok=True)
-    chat = 700_000 + int(time.time()) % 100_000
+    chat = next_id()
     page = login(browser, world, "amal")
-    assert page.locator("#count-waiting").inner_text() == "0"
+    waiting = int(page.locator("#count-waiting").inner_text())  # other tests share the database
 
-    # 1. the user asks for a person on Telegram: told their place in the queue, bot pauses
+    # 1. the user asks for a person on Telegram: told their place in the queue (or, outside
+    #    staff hours, when someone will answer) and a reference; the bot pauses
     world.telegram(chat, "je voudrais parler à un conseiller s'il vous plaît")
-    queued = wait(lambda: [t for t in world.sent_to(chat) if "position 1" in t], what="queue text")
-    ref = queued[0].split("référence : ")[1].split(".")[0]
-    assert ref.startswith("H-")
+    [told] = wait(lambda: world.sent_to(chat), what="the handoff message")
+    ref = re.search(r"H-[0-9A-Z]{4}-[0-9A-Z]{4}", told).group(0)
+    hours = parse_staff_hours(
+        world.servers.env.get("MDM_STAFF_HOURS") or "Mon-Fri 09:00-17:00 Africa/Casablanca"
+    )
+    if hours.is_open(dt.datetime.now(dt.timezone.utc)):
+        assert told.startswith("Je vous mets en relation") and "position " in told
+    else:
+        assert told.startswith("Notre équipe est absente") and f"({hours.tz.key})" in told
 
     # 2. the escalation appears in the console by itself (live queue)
     page.wait_for_selector(f"#queue-rows a:text('{ref}')", timeout=15_000)
-    assert page.locator("#count-waiting").inner_text() == "1"
+    assert int(page.locator("#count-waiting").inner_text()) == waiting + 1
     page.screenshot(path=str(SHOTS / "queue.png"), full_page=True)
 
     # 3. while paused the bot says nothing, and the message reaches the console
@@ -248,7 +245,7 @@ def test_handoff_from_telegram_through_the_console_and_back(world, browser):
         channel="telegram",
         description="Mon rendez-vous au consulat a été annulé deux fois",
         consent=True,
-        user_key=user_key("telegram", str(chat), "console-e2e-secret"),
+        user_key=user_key("telegram", str(chat), world.servers.env["MDM_SECRET_KEY"]),
     )
     page.goto(f"{world.console_url}/tickets/{ticket.ref}")
     page.select_option("form[action$='/status'] select[name=status]", "in_progress")
