@@ -87,7 +87,8 @@ def commands(
     pauses, resumes and writes to conversations through it); with ``console_port``, the
     staff console runs too.
     """
-    api = ["--enable-api", "--auth-token", rasa_token] if rasa_token else []
+    # "--auth-token=<token>": a random token may start with "-", which argparse takes for a flag.
+    api = ["--enable-api", f"--auth-token={rasa_token}"] if rasa_token else []
     console = (
         {"console": [sys.executable, "-m", "bot.console", "--port", str(console_port)]}
         if console_port

@@ -10,7 +10,8 @@ of instances and number of users, ``--users`` simulated users hold conversations
 conversations in the five varieties (our own sentences, below), one message at a time,
 waiting for the answer and then ``--think`` seconds (uniform between half and one and a half
 times it) before the next message, and starts a new conversation (a new sender id) when a
-script ends. With two instances the client is a tiny round-robin: successive messages go to
+script ends; users start at random times within the first second (or the first think
+time). With two instances the client is a tiny round-robin: successive messages go to
 alternate servers, so every conversation moves between them.
 
 Pipelines: ``ours`` is the trained assistant (``models/mdm.tar.gz``); ``default`` is the same
@@ -592,7 +593,9 @@ async def simulate(
     limits = httpx.Limits(max_connections=users * 2 + 10, max_keepalive_connections=users * 2 + 10)
 
     async def user(index: int, client: httpx.AsyncClient) -> None:
-        await asyncio.sleep(rng.random() * min(1.0, seconds / 10))  # spread the starts
+        # Users arrive at random times within the first second, or within one think time:
+        # a steady flow of messages, not every user pressing enter in the same second.
+        await asyncio.sleep(rng.random() * min(max(1.0, think), seconds / 2))
         for number in itertools.count():
             _, script = ALL_SCRIPTS[(index + number) % len(ALL_SCRIPTS)]
             sender = f"load-{index}-{number}-{uuid.uuid4().hex[:8]}"

@@ -99,7 +99,7 @@ class Servers:
                 str(BIN / "rasa"), "run", "--model", str(self.model), "--port", str(self.rasa_port),
                 "--endpoints", "endpoints.yml", "--credentials", self.credentials,
                 "--cors", "*",  # as `mdm serve`: the web widget calls from another origin
-                "--enable-api", "--auth-token", self.token,
+                "--enable-api", f"--auth-token={self.token}",
             ],
             cwd=ROOT, env=self.env, stdout=open(logs / "rasa.log", "wb"), stderr=subprocess.STDOUT,
         )

@@ -607,6 +607,14 @@ def test_two_servers_share_conversations_and_survive_a_killed_server(cluster):
     ]
     assert not leftover, leftover
 
+    # The recovery path (a server died after storing a message) finds stored answers...
+    for conv in conversations[:4]:
+        turn = conv.turns[2]
+        stored = asyncio.run(client.settle(conv.sender, turn.mid))
+        assert stored is not None and bot_texts(stored) == bot_texts(turn.reply or [])
+    # ... and tells a message that never arrived.
+    assert asyncio.run(client.settle(conversations[0].sender, uuid.uuid4().hex)) is None
+
     check_tickets(cluster, conversations)
     check_backup(cluster)
 

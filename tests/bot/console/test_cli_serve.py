@@ -29,6 +29,6 @@ def test_rasa_api_only_with_a_token_and_the_console_started():
     assert len(env["RASA_TOKEN"]) >= 24
     assert embedded_env({"RASA_TOKEN": "mine"})["RASA_TOKEN"] == "mine"
     cmds = commands(rasa_token="tok", console_port=8123)
-    assert cmds["rasa"][-3:] == ["--enable-api", "--auth-token", "tok"]
+    assert cmds["rasa"][-2:] == ["--enable-api", "--auth-token=tok"]
     assert cmds["console"][1:] == ["-m", "bot.console", "--port", "8123"]
     assert "--enable-api" not in commands()["rasa"] and "console" not in commands()
