@@ -10,7 +10,7 @@ import asyncio
 import hashlib
 import logging
 import re
-from typing import Any, Awaitable, Callable, List, Optional, Tuple, TypeVar
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from bot.ratelimit import RateLimiter, Verdict, limiter_from_settings, notice_text
 
@@ -229,6 +229,33 @@ class FairUse:
             except Exception:  # noqa: BLE001 - the notice must go out anyway
                 language = None
         return notice_text(language or hint)
+
+
+async def fair_use_reply(
+    fair_use: FairUse, parsed: Dict[str, Any], request: Any
+) -> Optional[List[Dict[str, Any]]]:
+    """The fair-use gate of the JSON channels (REST and widget), shared by both.
+
+    Args:
+        fair_use: The channel's limit.
+        parsed: The checked body (``sender``, ``message``, ``metadata``).
+        request: The Sanic request (to read the conversation's language from Rasa).
+
+    Returns:
+        None to process the message; otherwise the reply to send instead: ``[]`` (dropped)
+        or the one polite notice, in the conversation's language, else the body's hint.
+    """
+    verdict = await fair_use.check(parsed["sender"])
+    if verdict is Verdict.ALLOW:
+        return None
+    if verdict is Verdict.DROP:
+        return []
+    hints = parsed["metadata"] or {}
+    hint = hints.get("language") or hints.get("language_code")
+    notice = await FairUse.notice(
+        parsed["sender"], hint if isinstance(hint, str) else None, rasa_language_lookup(request)
+    )
+    return [{"recipient_id": parsed["sender"], "text": notice}]
 
 
 def rasa_language_lookup(request: Any) -> LanguageLookup:

@@ -16,8 +16,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.ratelimit import Verdict
-from connectors.common import FairUse, rasa_language_lookup
+from connectors.common import FairUse, fair_use_reply
 from connectors.speedups import install as install_speedups
 
 # Every Rasa server loads this channel: the place to speed Rasa up (see connectors/speedups.py).
@@ -101,18 +100,9 @@ class HardenedRestInput(RestInput):
                 return response.json({"error": str(error)}, status=400)
             if self._fair_use is None:
                 self._fair_use = FairUse(self.name())
-            verdict = await self._fair_use.check(parsed["sender"])
-            if verdict is Verdict.DROP:
-                return response.json([])
-            if verdict is Verdict.NOTIFY:
-                hints = parsed["metadata"] or {}
-                hint = hints.get("language") or hints.get("language_code")
-                notice = await FairUse.notice(
-                    parsed["sender"],
-                    hint if isinstance(hint, str) else None,
-                    rasa_language_lookup(request),
-                )
-                return response.json([{"recipient_id": parsed["sender"], "text": notice}])
+            instead = await fair_use_reply(self._fair_use, parsed, request)
+            if instead is not None:
+                return response.json(instead)
             collector = CollectingOutputChannel()
             metadata: Optional[Dict[str, Any]] = parsed["metadata"]
             await on_new_message(

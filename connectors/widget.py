@@ -37,9 +37,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.ratelimit import Verdict
 from bot.storage.widget_models import FETCH_MAX, WidgetSender
-from connectors.common import FairUse, rasa_language_lookup
+from connectors.common import FairUse, fair_use_reply
 from connectors.rest import BadRequest, parse_body
 
 logger = logging.getLogger(__name__)
@@ -183,19 +182,9 @@ class WidgetInput(InputChannel):
                 return response.json({"error": str(error)}, status=400)
             if self._fair_use is None:
                 self._fair_use = FairUse(self.name())
-            verdict = await self._fair_use.check(parsed["sender"])
-            if verdict is Verdict.DROP:
-                return response.json([], headers=_NO_STORE)
-            if verdict is Verdict.NOTIFY:
-                hint = (parsed["metadata"] or {}).get("language")
-                notice = await FairUse.notice(
-                    parsed["sender"],
-                    hint if isinstance(hint, str) else None,
-                    rasa_language_lookup(request),
-                )
-                return response.json(
-                    [{"recipient_id": parsed["sender"], "text": notice}], headers=_NO_STORE
-                )
+            instead = await fair_use_reply(self._fair_use, parsed, request)
+            if instead is not None:
+                return response.json(instead, headers=_NO_STORE)
             collector = CollectingOutputChannel()
             await on_new_message(
                 UserMessage(
