@@ -109,6 +109,41 @@ _CODE = re.compile(
 _DASH_CODE = re.compile(
     r"(?<![\w-])(?=[a-z0-9-]*\d)[a-z0-9]{2,}(?:-[a-z0-9]{2,}){1,}(?![\w-])", re.IGNORECASE
 )
+# Ticket references typed by hand: "mdm yvn5 6zy2", "MDM7K3PQ9XZ", or the two groups alone
+# ("yvn5 6zy2"). Their digits look like Arabizi (3, 7, 9), so they would pull a French or
+# English message towards Darija. See _drop_ticket_refs for when two bare groups count.
+_TICKET_REF = re.compile(
+    r"(?<![0-9a-z])(mdm[\s\-_.]*)?([0-9a-hjkmnp-tv-z]{4})[\s\-_.]*([0-9a-hjkmnp-tv-z]{4})"
+    r"(?![0-9a-z])",
+    re.IGNORECASE,
+)
+_NON_ARABIZI_DIGIT = re.compile(r"[014568]")
+
+
+def _drop_ticket_refs(raw: str) -> str:
+    """Blank out ticket references so their digits do not read as Arabizi.
+
+    With the ``MDM`` prefix, always. Without it, two four-character groups count only when
+    they hold two digits or more, one of them a digit Arabizi does not use as a letter
+    (0 1 4 5 6 8) or two in one group: "wa7d sa3a" stays Darija.
+    """
+
+    def repl(m: re.Match[str]) -> str:
+        if m.group(1):
+            return " "
+        first, second = m.group(2), m.group(3)
+        digits = sum(c.isdigit() for c in first + second)
+        if digits >= 2 and (
+            _NON_ARABIZI_DIGIT.search(first + second)
+            or sum(c.isdigit() for c in first) >= 2
+            or sum(c.isdigit() for c in second) >= 2
+        ):
+            return " "
+        return m.group(0)
+
+    return _TICKET_REF.sub(repl, raw)
+
+
 _SQL = re.compile(
     r"\b(select\s+.+\s+from|insert\s+into|drop\s+(table|database)|union\s+select|delete\s+from|"
     r"update\s+\w+\s+set|or\s+1\s*=\s*1|exec\s*\(|;\s*--)",
@@ -318,6 +353,7 @@ def analyse(text: Any, for_training: bool = False) -> _Analysis:
     raw = _EMAIL.sub(" ", raw)
     raw = _HANDLE.sub(" ", raw)
     raw = _CODE.sub(" ", raw)
+    raw = _drop_ticket_refs(raw)
     raw = _DASH_CODE.sub(" ", raw)
     has_arabic = bool(_ARABIC_CHAR.search(raw))
     if has_arabic:

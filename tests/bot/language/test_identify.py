@@ -137,6 +137,25 @@ def test_ambiguous_inputs(ident: LanguageIdentifier, text: str) -> None:
     assert 0.0 <= guess.confidence <= 1.0
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        # a reference typed by hand: its digits must not read as Arabizi (CI failure, stop 8)
+        ("où en est ma réclamation mdm yvn5 6zy2 ?", "fr"),
+        ("où en est ma réclamation yvn5 6zy2", "fr"),
+        ("where is my ticket mdmyvn56zy2", "en"),
+        ("where is my ticket mdm yvn5 6zy2", "en"),
+        ("fin wsel talab dyali mdm yvn5 6zy2", "ary_Latn"),
+        # two Darija words with Arabizi digits are not a reference
+        ("wa7d sa3a", "ary_Latn"),
+    ],
+)
+def test_typed_ticket_references_do_not_change_the_language(
+    ident: LanguageIdentifier, text: str, code: str
+) -> None:
+    assert ident.identify(text).code == code
+
+
 def test_no_signal_returns_fallback_with_zero_confidence(ident: LanguageIdentifier) -> None:
     for text in ("", "1", "👍", "MDM-7K3P-Q9XZ"):
         guess = ident.identify(text)
