@@ -97,9 +97,9 @@ run: $(MODEL) db ## Install, train if needed, migrate the database, then start t
 shell: $(MODEL) db ## Talk to the assistant in the terminal (starts the action server too)
 	$(BIN)/mdm serve --shell
 
-test: $(VENV)/.dev $(MODEL) ## Install what is missing, train if needed, run every test
+test: $(VENV)/.dev $(MODEL) ## Install what is missing, train if needed, run every test and check (data, knowledge, lint)
 	$(BIN)/pytest
-	$(MAKE) --no-print-directory validate kb-validate test-conversations
+	$(MAKE) --no-print-directory validate kb-validate test-conversations lint
 
 validate: $(VENV)/.runtime ## rasa data validate (domain, data, responses in all five varieties)
 	$(RASA) data validate --fail-on-warnings --quiet

@@ -14,7 +14,7 @@ from bot.knowledge.render import payload
 from bot.knowledge.search import default_search
 
 #: Suggestions below this search score (0-1) are noise rather than a likely topic.
-MIN_SUGGESTION_SCORE = 0.3
+MIN_SUGGESTION_SCORE = 0.2
 
 
 class ActionFallbackSuggest(Action):

@@ -14,8 +14,8 @@ from bot.knowledge import DETAIL_FIELDS, Entry, default_kb
 from bot.knowledge.render import render_detail, render_summary, variant_buttons
 from bot.knowledge.search import default_search, rank_entries
 
-#: How much better (ratio of lexical search scores) the best variant must be to answer
-#: without asking which case the user means.
+#: How much better the best variant must score (its specific part and its words) than the
+#: next one to answer without asking which case the user means.
 CLEAR_WINNER_RATIO = 1.2
 
 
@@ -36,10 +36,22 @@ def pick_variant(entries: List[Entry], text: str, variant: Optional[str]) -> Opt
     hits = rank_entries(default_search(), text, [e.id for e in entries])
     if not hits:
         return None
-    # Variants of one intent share their training examples: only the lexical part differs.
-    ranked = sorted(hits, key=lambda h: h.lexical, reverse=True)
-    if len(ranked) == 1 or ranked[0].lexical >= CLEAR_WINNER_RATIO * ranked[1].lexical:
-        return ranked[0].entry
+    if len(hits) == 1:
+        return hits[0].entry
+    # Variants of one intent share the intent's probability: only the specific part differs.
+    # The entry model is sure of itself even on "help with my passport", so the user's own
+    # words must point to the same variant too; otherwise one question is cheaper than a
+    # wrong answer.
+    by_specific = sorted(hits, key=lambda h: h.specific, reverse=True)
+    by_words = sorted(hits, key=lambda h: h.lexical, reverse=True)
+    best = by_specific[0]
+    if (
+        best.entry.id == by_words[0].entry.id
+        and best.specific >= CLEAR_WINNER_RATIO * by_specific[1].specific
+        and best.lexical > 0
+        and best.lexical >= CLEAR_WINNER_RATIO * by_words[1].lexical
+    ):
+        return best.entry
     return None
 
 

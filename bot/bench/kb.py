@@ -22,11 +22,13 @@ For every question two paths are measured:
 Usage::
 
     mdm bench kb [--json] [--questions YML] [--model PATH]
+    mdm bench kb --tune      # choose search weights on one half, check on the other
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections import Counter
@@ -260,6 +262,82 @@ def run(
     }
 
 
+#: The grid ``--tune`` explores for each weight of :data:`bot.knowledge.search.WEIGHTS`.
+TUNE_GRID = (
+    (0.0, 0.05, 0.1, 0.15, 0.2, 0.3),
+    (0.0, 0.05, 0.1),
+    (0.0, 0.05, 0.1, 0.2),
+    (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
+    (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
+)
+
+
+def tune(questions_path: Path = DEFAULT_QUESTIONS) -> Dict[str, Any]:
+    """Choose search weights on the first question of each entry and variety, check on the rest.
+
+    The score to maximise is top-1 + top-3 / 2 on the first half; the second half, never
+    looked at by the choice, shows whether the weights generalise.
+
+    Args:
+        questions_path: The questions YAML (two or more questions per entry and variety).
+
+    Returns:
+        The current and the best weights with their hit rates on both halves.
+    """
+    import itertools
+
+    import numpy as np
+
+    from bot.knowledge.search import default_search
+
+    search = default_search()
+    seen: Counter[Tuple[str, str]] = Counter()
+    halves: Dict[str, List[Tuple[np.ndarray, int]]] = {"choose": [], "check": []}
+    for q in read_questions(questions_path):
+        if q.entry not in search.kb.entries:
+            continue
+        half = "choose" if seen[(q.entry, q.variety)] == 0 else "check"
+        seen[(q.entry, q.variety)] += 1
+        signals, _best = search.components(q.text)
+        halves[half].append((signals, list(search.kb.entries).index(q.entry)))
+
+    def rates(weights: Sequence[float], rows: List[Tuple[np.ndarray, int]]) -> Tuple[float, float]:
+        w = np.asarray(weights, dtype=float)
+        top1 = top3 = 0
+        for signals, right in rows:
+            order = np.argsort(-(w @ signals), kind="stable")
+            top1 += int(order[0] == right)
+            top3 += int(right in order[:3])
+        return top1 / max(1, len(rows)), top3 / max(1, len(rows))
+
+    best: Tuple[float, Tuple[float, ...]] = (-1.0, tuple(search.weights))
+    for weights in itertools.product(*TUNE_GRID):
+        if not any(weights):
+            continue
+        top1, top3 = rates(weights, halves["choose"])
+        if top1 + top3 / 2 > best[0] + 1e-9:
+            best = (top1 + top3 / 2, weights)
+
+    def report(weights: Sequence[float]) -> Dict[str, Any]:
+        return {
+            "weights": list(weights),
+            **{
+                f"{half}_top{k}": round(r, 3)
+                for half in ("choose", "check")
+                for k, r in zip((1, 3), rates(weights, halves[half]))
+            },
+        }
+
+    return {
+        "benchmark": "kb-tune",
+        "questions_file": str(questions_path),
+        "choose_questions": len(halves["choose"]),
+        "check_questions": len(halves["check"]),
+        "current": report(search.weights),
+        "best": report(best[1]),
+    }
+
+
 def format_table(report: Dict[str, Any]) -> str:
     """Render a report of :func:`run` as a plain-text table."""
     c = common.cell
@@ -308,10 +386,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--data", type=Path, default=common.DEFAULT_NLU_DATA, help="training NLU")
     parser.add_argument("--config", type=Path, default=common.DEFAULT_CONFIG, help="Rasa config")
     parser.add_argument("--search-only", action="store_true", help="skip the assistant path")
+    parser.add_argument(
+        "--tune", action="store_true", help="choose search weights on half the questions"
+    )
     args = parser.parse_args(argv)
     if not args.questions.is_file():
         print(f"questions file not found: {args.questions}", file=sys.stderr)
         return 2
+    if args.tune:
+        with common.stdout_to_stderr(True):
+            tuned = tune(args.questions)
+        print(json.dumps(tuned, indent=2))
+        return 0
     with common.stdout_to_stderr(args.json):
         report = run(
             args.questions, args.model, args.data, args.config, with_assistant=not args.search_only

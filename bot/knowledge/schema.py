@@ -44,8 +44,10 @@ class Content(BaseModel, extra=Extra.forbid):
     where: str = Field(..., min_length=2)
     delay: str = Field(..., min_length=2)
     keywords: List[str] = Field(..., min_items=1)
+    #: How people ask for this entry in their own words (search examples; never shown).
+    questions: List[str] = Field(default_factory=list)
 
-    @validator("steps", "documents", "keywords", each_item=True)
+    @validator("steps", "documents", "keywords", "questions", each_item=True)
     def _no_empty_item(cls, value: str) -> str:  # noqa: N805
         if not str(value).strip():
             raise ValueError("empty item")

@@ -11,20 +11,26 @@ A hybrid of three signals, because questions rarely use an entry's own words:
   morphology and spelling across scripts);
 * how likely each intent is for the question, from the project's intent model
   (:class:`bot.nlu.model.IntentModel`) trained on the NLU examples, which say how people really
-  ask; an entry inherits the probability of its intents. The model is cached on disk, keyed
-  by the training files, so only the first process after a data change trains it (~5 s).
+  ask; an entry inherits the probability of its intents;
+* how likely each entry is, from the same kind of model trained on the entries' own example
+  questions, titles and keywords (``questions`` in each variety): it tells apart entries that
+  share an intent (the four passport entries) and knows the everyday phrasings of each.
+
+Both models are cached on disk, keyed by their training files, so only the first process after
+a data change trains them (a few seconds).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import bm25s
 import joblib
@@ -44,9 +50,9 @@ _ARABIC_PREFIXES = ("وبال", "وال", "بال", "فال", "كال", "لل", 
 #: Words this short carry little meaning and make fuzzy matching noisy.
 _MIN_FUZZY_LEN = 5
 _FUZZY_CUTOFF = 88
-#: Weights of BM25 on titles and keywords, BM25 on the whole entry, entry similarity and
-#: training-example similarity in the final score.
-WEIGHTS = (0.15, 0.05, 0.1, 0.7)
+#: Weights of BM25 on titles and keywords, BM25 on the whole entry, character similarity,
+#: the intent model and the entry model in the final score.
+WEIGHTS = (0.05, 0.0, 0.0, 0.3, 0.7)
 logger = logging.getLogger(__name__)
 CACHE_DIR = ROOT / "var" / "cache"
 _ENTITY = re.compile(r"\[([^\]\n]+)\](?:\([^)\n]*\)|\{[^}\n]*\})")
@@ -112,21 +118,35 @@ def _prepare(text: str) -> str:
 
 @dataclass(frozen=True)
 class Hit:
-    """One search result: the combined score and its lexical part (BM25 + similarity)."""
+    """One search result: the combined score and two of its parts.
+
+    ``specific`` leaves out the intent model's part, which entries of one intent share, so it
+    is what tells the variants of an intent apart (words, similarity, entry model);
+    ``lexical`` is the words and similarity alone: what the user literally wrote.
+    """
 
     entry: Entry
     score: float
     lang: str
+    specific: float = 0.0
     lexical: float = 0.0
 
 
 class KnowledgeSearch:
     """A hybrid index of every entry in every variety."""
 
-    def __init__(self, kb: KnowledgeBase, intent_model: Optional[IntentModel] = None) -> None:
-        """Index ``kb``; ``intent_model`` adds the intent signal (see the module docstring)."""
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        intent_model: Optional[IntentModel] = None,
+        entry_model: Optional[IntentModel] = None,
+    ) -> None:
+        """Index ``kb``; the models add the intent and entry signals (see the module docstring)."""
         self.kb = kb
-        self.weights = WEIGHTS
+        total = sum(WEIGHTS)
+        # Scores stay on a 0-1 scale whatever the weights (thresholds elsewhere rely on it).
+        self.weights: Tuple[float, ...] = tuple(w / total for w in WEIGHTS)
+        self._entry_model = entry_model
         self._docs: List[Tuple[str, str]] = []
         texts: List[str] = []
         for entry in kb.entries.values():
@@ -163,8 +183,11 @@ class KnowledgeSearch:
                     terms.append(match)
         return terms
 
-    def _scores(self, text: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per entry: combined score, lexical score, best variety index of the entry."""
+    def components(self, text: str) -> Tuple[np.ndarray, np.ndarray]:
+        """Per entry, the five signals of :data:`WEIGHTS` (rows), and its best variety's index.
+
+        Public so that ``mdm bench kb --tune`` can weigh them without searching again.
+        """
         n = len(self._entry_ids)
         terms = self._query_terms(text)
 
@@ -187,18 +210,28 @@ class KnowledgeSearch:
             if doc_sim[doc] > entry_sim[entry_index] or best_doc[entry_index] < 0:
                 entry_sim[entry_index] = max(entry_sim[entry_index], doc_sim[doc])
                 best_doc[entry_index] = doc
-        example_sim = np.zeros(n)
+        intent_prob = np.zeros(n)
         if self._intent_model is not None:
             probs = dict(self._intent_model.rank([text], top=len(self._intent_model.classes))[0])
-            example_sim = np.array(
+            intent_prob = np.array(
                 [
                     max(probs.get(i, 0.0) for i in self.kb.entries[eid].intents)
                     for eid in self._entry_ids
                 ]
             )
-        w_head, w_bm25, w_doc, w_ex = self.weights
-        lexical = w_head * bm25_head + w_bm25 * bm25 + w_doc * entry_sim
-        return lexical + w_ex * example_sim, lexical, best_doc
+        entry_prob = np.zeros(n)
+        if self._entry_model is not None:
+            probs = dict(self._entry_model.rank([text], top=len(self._entry_model.classes))[0])
+            entry_prob = np.array([probs.get(eid, 0.0) for eid in self._entry_ids])
+        return np.vstack([bm25_head, bm25, entry_sim, intent_prob, entry_prob]), best_doc
+
+    def _scores(self, text: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per entry: combined score, its specific and lexical parts, best variety index."""
+        signals, best_doc = self.components(text)
+        weights = np.asarray(self.weights, dtype=float)
+        combined = weights @ signals
+        # lexical: what the user literally wrote, whatever the weights (pick_variant uses it)
+        return combined, combined - weights[3] * signals[3], signals[:3].mean(axis=0), best_doc
 
     def search(self, text: str, k: int = 3, among: Optional[Iterable[str]] = None) -> List[Hit]:
         """The best entries for ``text``.
@@ -213,7 +246,7 @@ class KnowledgeSearch:
         """
         if not self._entry_ids or not analyse(text or ""):
             return []
-        combined, lexical, best_doc = self._scores(text)
+        combined, specific, lexical, best_doc = self._scores(text)
         allowed = set(among) if among is not None else None
         hits: List[Hit] = []
         for index in np.argsort(-combined, kind="stable"):
@@ -224,39 +257,90 @@ class KnowledgeSearch:
                 continue
             lang = self._docs[best_doc[index]][1] if best_doc[index] >= 0 else "fr"
             hits.append(
-                Hit(self.kb.entries[entry_id], float(combined[index]), lang, float(lexical[index]))
+                Hit(
+                    self.kb.entries[entry_id],
+                    float(combined[index]),
+                    lang,
+                    float(specific[index]),
+                    float(lexical[index]),
+                )
             )
             if len(hits) >= k:
                 break
         return hits
 
 
-def intent_model(folder: Path = NLU_DIR, cache_dir: Path = CACHE_DIR) -> IntentModel:
-    """The intent model trained on ``folder``'s examples, cached on disk by content hash."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.rglob("*.yml")):
-        digest.update(path.relative_to(folder).as_posix().encode())
-        digest.update(path.read_bytes())
-    cached = cache_dir / f"search-intents-{digest.hexdigest()[:16]}.joblib"
+def _cached_model(
+    name: str, fingerprint: str, build: Callable[[], Tuple[List[str], List[str]]], cache_dir: Path
+) -> IntentModel:
+    """Fit an :class:`IntentModel` on ``build()``, or load the one cached for ``fingerprint``."""
+    cached = cache_dir / f"{name}-{fingerprint}.joblib"
     if cached.exists():
         try:
             return joblib.load(cached)
         except Exception:  # noqa: BLE001 (a stale or truncated cache is rebuilt)
             logger.warning("Unreadable search cache %s; rebuilding it.", cached.name)
-    examples = load_intent_examples(folder)
-    texts = [t for items in examples.values() for t in items]
-    labels = [intent for intent, items in examples.items() for _ in items]
+    texts, labels = build()
     model = IntentModel().fit(texts, labels)
     cache_dir.mkdir(parents=True, exist_ok=True)
+    for old in sorted(cache_dir.glob(f"{name}-*.joblib"), key=lambda p: p.stat().st_mtime)[:-3]:
+        old.unlink(missing_ok=True)  # keep a few: branches switch back and forth
     partial = cached.with_suffix(f".{uuid.uuid4().hex}.tmp")
     joblib.dump(model, partial)
     partial.replace(cached)  # atomic: concurrent processes never read half a file
     return model
 
 
+def intent_model(folder: Path = NLU_DIR, cache_dir: Path = CACHE_DIR) -> IntentModel:
+    """The intent model trained on ``folder``'s examples, cached on disk by content hash."""
+
+    def build() -> Tuple[List[str], List[str]]:
+        examples = load_intent_examples(folder)
+        texts = [t for items in examples.values() for t in items]
+        labels = [intent for intent, items in examples.items() for _ in items]
+        return texts, labels
+
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.yml")):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(path.read_bytes())
+    return _cached_model("search-intents", digest.hexdigest()[:16], build, cache_dir)
+
+
+def entry_examples(kb: KnowledgeBase) -> Dict[str, List[str]]:
+    """``{entry_id: [texts]}``: every variety's example questions and title.
+
+    Keywords are left out: entries of one intent share generic ones ("passeport"), and a
+    one-word example would teach the model that the bare word means one of them.
+    """
+    examples: Dict[str, List[str]] = {}
+    for entry in kb.entries.values():
+        texts = examples.setdefault(entry.id, [])
+        for lang in entry.content:
+            c = entry.text(lang)
+            texts.extend([*c.questions, c.title])
+    return examples
+
+
+def entry_model(kb: KnowledgeBase, cache_dir: Path = CACHE_DIR) -> Optional[IntentModel]:
+    """The entry model trained on :func:`entry_examples`, cached on disk by content hash."""
+    examples = entry_examples(kb)
+    if len(examples) < 2:
+        return None  # a classifier needs two classes
+
+    def build() -> Tuple[List[str], List[str]]:
+        texts = [t for items in examples.values() for t in items]
+        labels = [eid for eid, items in examples.items() for _ in items]
+        return texts, labels
+
+    digest = hashlib.sha256(json.dumps(examples, sort_keys=True).encode()).hexdigest()[:16]
+    return _cached_model("search-entries", digest, build, cache_dir)
+
+
 @lru_cache(maxsize=1)
 def _default_search(kb_id: int) -> KnowledgeSearch:
-    return KnowledgeSearch(default_kb(), intent_model())
+    kb = default_kb()
+    return KnowledgeSearch(kb, intent_model(), entry_model(kb))
 
 
 def default_search() -> KnowledgeSearch:

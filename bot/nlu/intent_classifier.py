@@ -1,8 +1,9 @@
 """A fast linear intent classifier on normalised character and word n-grams.
 
 Why not DIET: on our data (a few thousand short messages in five varieties) a linear SVM
-over character n-grams is as accurate, trains in seconds instead of minutes and answers in well under a millisecond, which keeps ``make run`` and the whole CI fast and leaves
-CPU for concurrent conversations. Normalising first (Arabic letter variants, diacritics,
+over character n-grams is as accurate, trains in seconds instead of minutes and answers in
+well under a millisecond, which keeps ``make run`` and the whole CI fast and leaves CPU for
+concurrent conversations. Normalising first (Arabic letter variants, diacritics,
 accents, Arabizi digits kept) lets one model serve all five varieties.
 """
 

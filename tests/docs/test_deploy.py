@@ -232,7 +232,9 @@ def test_nginx_fails_over_but_never_sends_a_post_twice(nginx):
     assert upstreams["a"].hits - a_before == 6
     # B crashes after reading the request: that POST is not resent to A (it may have been
     # processed), the client gets a 502 and decides (see docs/deployment.md).
-    time.sleep(10.5)  # B's fail_timeout: nginx tries it again
+    # B's fail_timeout (10 s): nginx tries it again. nginx compares whole seconds
+    # (now - checked <= fail_timeout), so up to 11 s may be needed: wait 12.
+    time.sleep(12)
     dropper = Dropper(nginx["ports"]["rasa_b"])
     try:
         a_before = upstreams["a"].hits

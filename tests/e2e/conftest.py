@@ -85,24 +85,32 @@ class Servers:
         if not self.model.exists():
             raise FileNotFoundError(f"{self.model} is missing: run `make train` first")
         subprocess.run(  # our tables exist before the first message
-            [str(BIN / "mdm"), "db", "upgrade"], cwd=ROOT, env=self.env, check=True,
+            [str(BIN / "mdm"), "db", "upgrade"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
             capture_output=True,
         )
         logs = self.workdir
-        actions = subprocess.Popen(
-            [str(BIN / "rasa"), "run", "actions", "--port", str(self.actions_port), "--actions", "actions"],
-            cwd=ROOT, env=self.env, stdout=open(logs / "actions.log", "wb"), stderr=subprocess.STDOUT,
-        )
+        actions_cmd = [
+            str(BIN / "rasa"), "run", "actions",
+            "--port", str(self.actions_port), "--actions", "actions",
+        ]  # fmt: skip
+        with open(logs / "actions.log", "wb") as log:  # the child keeps its own copy of the fd
+            actions = subprocess.Popen(
+                actions_cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         self.procs.append(actions)
-        rasa = subprocess.Popen(
-            [
-                str(BIN / "rasa"), "run", "--model", str(self.model), "--port", str(self.rasa_port),
-                "--endpoints", "endpoints.yml", "--credentials", self.credentials,
-                "--cors", "*",  # as `mdm serve`: the web widget calls from another origin
-                "--enable-api", f"--auth-token={self.token}",
-            ],
-            cwd=ROOT, env=self.env, stdout=open(logs / "rasa.log", "wb"), stderr=subprocess.STDOUT,
-        )
+        rasa_cmd = [
+            str(BIN / "rasa"), "run", "--model", str(self.model), "--port", str(self.rasa_port),
+            "--endpoints", "endpoints.yml", "--credentials", self.credentials,
+            "--cors", "*",  # as `mdm serve`: the web widget calls from another origin
+            "--enable-api", f"--auth-token={self.token}",
+        ]  # fmt: skip
+        with open(logs / "rasa.log", "wb") as log:
+            rasa = subprocess.Popen(
+                rasa_cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         self.procs.append(rasa)
         wait_until_up(f"http://127.0.0.1:{self.actions_port}/health", actions)
         wait_until_up(f"{self.base_url}/", rasa)
@@ -147,8 +155,14 @@ def sender() -> str:
 
 #: What a model is trained from (as the Makefile's TRAIN_INPUTS).
 TRAIN_INPUT_GLOBS = (
-    "config.yml", "domain.yml", "data/**/*.yml", "bot/nlu/*.py", "bot/nlu/gazetteer/*.yml",
-    "bot/language/*.py", "bot/language/seeds/*.txt", "bot/text/*.py",
+    "config.yml",
+    "domain.yml",
+    "data/**/*.yml",
+    "bot/nlu/*.py",
+    "bot/nlu/gazetteer/*.yml",
+    "bot/language/*.py",
+    "bot/language/seeds/*.txt",
+    "bot/text/*.py",
 )
 
 
@@ -174,7 +188,10 @@ def trained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("model")
     subprocess.run(
         [str(BIN / "rasa"), "train", "--out", str(out), "--fixed-model-name", "mdm", "--quiet"],
-        cwd=ROOT, env=embedded_env(dict(os.environ)), check=True, capture_output=True,
+        cwd=ROOT,
+        env=embedded_env(dict(os.environ)),
+        check=True,
+        capture_output=True,
     )
     return out / "mdm.tar.gz"
 

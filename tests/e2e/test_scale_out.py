@@ -439,8 +439,11 @@ class Client:
                 response = await http.post(
                     f"{self.cluster.url(target)}/webhooks/rest/webhook", json=body
                 )
-            except httpx.ConnectError:
+            except (httpx.ConnectError, AttributeError):
                 # Refused: the request never left the client. Another server takes it.
+                # (A socket reset while httpcore sets the connection up surfaces from anyio
+                # under uvloop as AttributeError "'NoneType' object has no attribute
+                # 'getpeername'": it is still before the request was written.)
                 self.counts["refused"] += 1
                 turn.how = "refused-then-other"
                 target = 1 - target

@@ -227,7 +227,10 @@ def test_phone_gets_a_full_screen_panel(browser, site):
         page = context.new_page()
         page.goto(site)
         open_widget(page)
-        box = page.locator(".mdm-panel").bounding_box()
+        panel = page.locator(".mdm-panel")
+        # the panel slides in (scale .98 -> 1): measure it once the animation has ended
+        panel.evaluate("el => Promise.all(el.getAnimations().map(a => a.finished))")
+        box = panel.bounding_box()
         assert box is not None
         assert (box["x"], box["y"], box["width"], box["height"]) == (0, 0, 390, 844)
         expect(page.locator(".mdm-launcher")).to_be_hidden()  # the header's close button instead

@@ -134,3 +134,44 @@ def test_run_on_a_tiny_knowledge_base(tmp_path: Path, monkeypatch, tiny_data, ti
     assert report["entries_without_questions"] == ["pass_new"]
     assert report["failures"]["assistant_wrong_reasons"] == {"intent_without_entry": 1}
     assert en["intent_accuracy"] == 0.75 and en["fallback_rate"] == 0.0
+
+
+def test_tune_chooses_on_first_questions_and_checks_on_the_rest(tmp_path: Path, monkeypatch):
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    for entry in (
+        _entry("pass_lost", "passport", "lost", "stolen passport theft"),
+        _entry("card", "national_id_card", None, "identity card renewal"),
+    ):
+        (folder / f"{entry['id']}.yml").write_text(yaml.safe_dump(entry), encoding="utf-8")
+    monkeypatch.setenv("MDM_KNOWLEDGE_DIR", str(folder))
+    questions = tmp_path / "questions.yml"
+    questions.write_text(
+        yaml.safe_dump(
+            {
+                "pass_lost": {"en": ["stolen passport", "theft of my passport", "passport theft"]},
+                "card": {"en": ["identity card renewal", "renewal of my identity card"]},
+                "not_an_entry": {"en": ["ignored"]},
+            }
+        ),
+        encoding="utf-8",
+    )
+    report = kb.tune(questions)
+    assert (report["choose_questions"], report["check_questions"]) == (2, 3)
+    best = report["best"]
+    assert len(best["weights"]) == 5 and any(best["weights"])
+    assert all(w in grid for w, grid in zip(best["weights"], kb.TUNE_GRID))
+    # the choice cannot be worse than the current weights on the half it was made on
+    current = report["current"]
+    assert best["choose_top1"] + best["choose_top3"] / 2 >= (
+        current["choose_top1"] + current["choose_top3"] / 2
+    )
+    assert best["choose_top1"] == 1.0
+
+
+def test_main_tune_prints_json(tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.setattr(kb, "tune", lambda path: {"benchmark": "kb-tune", "file": str(path)})
+    questions = tmp_path / "q.yml"
+    questions.write_text("{}", encoding="utf-8")
+    assert kb.main(["--tune", "--questions", str(questions)]) == 0
+    assert '"benchmark": "kb-tune"' in capsys.readouterr().out

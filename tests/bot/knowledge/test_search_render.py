@@ -61,3 +61,45 @@ def test_variant_buttons_carry_the_variant():
     entries = default_kb().for_intent("passport")
     payloads = [b["payload"] for b in variant_buttons(entries, "fr", "passport")]
     assert '/passport{"variant":"lost"}' in payloads
+
+
+def test_every_entry_has_example_questions_in_every_variety():
+    for entry in default_kb().entries.values():
+        for lang, content in entry.content.items():
+            assert len(content.questions) >= 5, (entry.id, lang)
+            assert len(set(content.questions)) == len(content.questions), (entry.id, lang)
+
+
+def test_entry_model_is_trained_once_and_cached(tmp_path):
+    from bot.knowledge.search import entry_examples, entry_model
+
+    kb = default_kb()
+    first = entry_model(kb, cache_dir=tmp_path)
+    [cached] = tmp_path.glob("search-entries-*.joblib")
+    stamp = cached.stat().st_mtime_ns
+    second = entry_model(kb, cache_dir=tmp_path)
+    assert cached.stat().st_mtime_ns == stamp  # loaded, not retrained
+    assert first is not None and second is not None
+    assert second.classes == sorted(entry_examples(kb))
+    assert second.predict(["passport for my daughter who is 5"]) == ["passport_minor"]
+
+
+def test_a_corrupt_cache_is_rebuilt(tmp_path):
+    from bot.knowledge.search import entry_model
+
+    kb = default_kb()
+    entry_model(kb, cache_dir=tmp_path)
+    [cached] = tmp_path.glob("search-entries-*.joblib")
+    cached.write_bytes(b"not a model")
+    assert entry_model(kb, cache_dir=tmp_path) is not None
+    assert cached.read_bytes() != b"not a model"
+
+
+def test_the_entry_signal_separates_entries_of_one_intent():
+    # the four passport entries share the intent "passport": only the entry model and the
+    # words tell them apart
+    search = default_search()
+    signals, _ = search.components("un passeport pour mon bébé né à Lyon")
+    ids = list(search.kb.entries)
+    passports = {i: signals[4][ids.index(i)] for i in ids if i.startswith("passport_")}
+    assert max(passports, key=passports.get) == "passport_minor"

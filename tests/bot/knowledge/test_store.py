@@ -92,3 +92,11 @@ def test_fees_only_cite_figures_from_the_reference_facts():
             for amount in re.findall(r"(\d[\d ,.]*)\s*(?:DH|MAD|درهم)", content.fees):
                 number = re.sub(r"[ ,.]", "", amount)
                 assert number in known, f"{entry.id}/{lang}: {amount} DH not in FACTS.md"
+
+
+def test_empty_example_question_is_rejected(tmp_path):
+    folder = copy_kb(tmp_path)
+    edit(folder / "cnie.yml", lambda d: d["content"]["fr"].update(questions=["ok ?", "  "]))
+    kb = KnowledgeBase.load(folder)
+    assert any("cnie.yml" in str(e) and "questions" in str(e) for e in kb.errors), kb.errors
+    assert "cnie" not in kb.entries and "passport_new" in kb.entries
