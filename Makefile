@@ -13,6 +13,7 @@ MODEL     := models/mdm.tar.gz
 PYTHON310 ?= $(shell p=$$(pyenv prefix 3.10.13 2>/dev/null) && [ -x "$$p/bin/python" ] && echo "$$p/bin/python" || command -v python3.10 2>/dev/null)
 
 TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
+                $(wildcard knowledge/procedures/*.yml) \
                 $(wildcard bot/nlu/*.py bot/nlu/gazetteer/*.yml bot/language/*.py bot/language/seeds/*.txt bot/text/*.py)
 
 export PYTHONHASHSEED := 0
@@ -83,10 +84,11 @@ lock: ## Re-pin requirements/*.txt from requirements/*.in (in a scratch venv)
 
 $(MODEL): $(TRAIN_INPUTS) | $(VENV)/.runtime
 	@mkdir -p models
+	$(BIN)/mdm kb export-nlu
 	$(RASA) train --fixed-model-name mdm --out models --quiet
 	@touch $@
 
-train: $(MODEL) ## Train the assistant (only when data, config, domain or NLU code changed)
+train: $(MODEL) ## Train the assistant (only when data, knowledge questions, config, domain or NLU code changed)
 
 db: $(VENV)/.runtime ## Create or migrate our database (DATABASE_URL, SQLite by default)
 	$(BIN)/mdm db upgrade
@@ -106,6 +108,7 @@ validate: $(VENV)/.runtime ## rasa data validate (domain, data, responses in all
 
 kb-validate: $(VENV)/.runtime ## Check every knowledge-base entry (complete, sourced, dated)
 	$(BIN)/mdm kb validate
+	$(BIN)/mdm kb export-nlu --check
 
 test-conversations: $(MODEL) ## Conversation tests (tests/test_*.yml) with the trained model
 	$(RASA) test core --model $(MODEL) --stories tests/ --fail-on-prediction-errors --out results/conversations

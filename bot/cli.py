@@ -46,6 +46,25 @@ def _cmd_kb_validate(args: argparse.Namespace) -> int:
     return 1 if kb.errors else 0
 
 
+def _cmd_kb_export_nlu(args: argparse.Namespace) -> int:
+    from bot.knowledge.export import export_nlu  # noqa: PLC0415
+    from bot.knowledge.store import KnowledgeBase  # noqa: PLC0415
+    from bot.settings import ROOT, get_settings  # noqa: PLC0415
+
+    kb = KnowledgeBase.load(get_settings().knowledge_dir)
+    if kb.errors:
+        print(f"error: {len(kb.errors)} invalid entries: run `mdm kb validate`", file=sys.stderr)
+        return 1
+    nlu_dir = Path(args.nlu_dir) if args.nlu_dir else ROOT / "data" / "nlu"
+    changed = export_nlu(kb, nlu_dir, check=args.check)
+    for path in changed:
+        print(f"{'out of date' if args.check else 'wrote'}: {path}")
+    if args.check and changed:
+        print("run `mdm kb export-nlu` (or `make train`) and commit the result", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _cmd_kb_search(args: argparse.Namespace) -> int:
     from bot.knowledge.search import default_search  # noqa: PLC0415
 
@@ -142,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     validate = kb.add_parser("validate", help="check every entry; exit 1 on errors")
     validate.add_argument("--folder", help="knowledge folder (default: MDM_KNOWLEDGE_DIR)")
     validate.set_defaults(func=_cmd_kb_validate)
+    export = kb.add_parser(
+        "export-nlu", help="write the entries' questions to data/nlu/<variety>/kb_questions.yml"
+    )
+    export.add_argument("--check", action="store_true", help="only check; exit 1 if stale")
+    export.add_argument("--nlu-dir", help="NLU folder (default: data/nlu)")
+    export.set_defaults(func=_cmd_kb_export_nlu)
     search = kb.add_parser("search", help="best entries for a free-text question")
     search.add_argument("text")
     search.add_argument("-k", type=int, default=3)

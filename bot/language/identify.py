@@ -289,9 +289,20 @@ def _looks_like_code(raw: str) -> bool:
     return len(_CODE_SYMBOL_RE.findall(raw)) / visible > 0.12
 
 
+_TWO_DIGITS = re.compile(r"\d\d")
+
+
 def _useful(token: str) -> bool:
-    """Keep word tokens; drop bare numbers and over-long strings."""
-    return len(token) <= MAX_TOKEN_LEN and not token.isdigit()
+    """Keep word tokens; drop bare numbers, over-long strings and number-like tokens.
+
+    Arabizi writes single digits inside a word ("3afak", "s7i7"); a token with two digits in
+    a row or more digits than letters ("31m" of a terminal colour code, "10h", "2x2") is a
+    number with a unit, not a word.
+    """
+    if len(token) > MAX_TOKEN_LEN or token.isdigit():
+        return False
+    digits = sum(ch.isdigit() for ch in token)
+    return digits <= len(token) - digits and not _TWO_DIGITS.search(token)
 
 
 _SENTENCE_END = re.compile(r"[.!?؟:;\n]\s*$")
@@ -810,8 +821,8 @@ class LanguageIdentifier:
     def _script(a: _Analysis) -> str:
         """Dominant script of the cleaned text: arab, latn, other or none."""
         total = a.n_arabic + a.n_latin + a.n_other
-        if total == 0:
-            return "none"
+        if total == 0 or len(set(_LETTER.findall(a.text))) < 2:
+            return "none"  # nothing, or one letter over and over ("xxxxxxxx", "ههههه")
         if a.n_other > a.n_arabic + a.n_latin:
             return "other"
         return "arab" if a.n_arabic >= a.n_latin else "latn"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -126,6 +128,36 @@ def test_two_misses_offer_a_person(servers, sender):
     [second] = servers.say(sender, "wxcvbn poiuy")
     assert second["text"] in all_variants("utter_offer_human")
     assert "/human_handoff" in [b["payload"] for b in second["buttons"]]
+
+
+def test_a_handoff_stays_with_staff_when_the_session_expires(servers, sender):
+    """After an hour of silence Rasa opens a new session; the pause must carry over."""
+    queued = servers.say(sender, "/human_handoff")
+    assert re.search(r"\bH-[0-9A-Z]{4}-[0-9A-Z]{4}\b", queued[-1]["text"]), queued
+    api = f"{servers.base_url}/conversations/{sender}/tracker"
+    auth = {"token": servers.token}
+    # Two hours pass (session_expiration_time is 60 minutes). Rasa's API stamps or appends
+    # events "now", so the stored conversation is moved back in time in the tracker store.
+    with closing(sqlite3.connect(servers.env["TRACKER_DB_NAME"])) as db, db:
+        moved = db.execute(
+            "UPDATE events SET timestamp = timestamp - 7200,"
+            " data = json_set(data, '$.timestamp', json_extract(data, '$.timestamp') - 7200)"
+            " WHERE sender_id = ?",
+            (sender,),
+        ).rowcount
+    assert moved >= 5
+
+    assert servers.say(sender, "allo ? vous êtes là ?") == []  # staff answer, not the bot
+
+    tracker = httpx.get(api, params=auth, timeout=30).json()
+    assert tracker["paused"] is True
+    kinds = [e["event"] for e in tracker["events"]]
+    assert kinds.count("session_started") == 2  # a new session was opened, paused again
+    # the message is logged for the console, and nothing was run or said after it
+    last_user = max(i for i, e in enumerate(tracker["events"]) if e["event"] == "user")
+    assert tracker["events"][last_user]["text"] == "allo ? vous êtes là ?"
+    after = [e for e in tracker["events"][last_user:] if e["event"] in ("bot", "action")]
+    assert after == []
 
 
 BAD_INPUTS = [
