@@ -201,6 +201,9 @@ def serve(shell: bool = False) -> int:
         sys.exit(0)
 
     signal.signal(signal.SIGTERM, on_sigterm)
+    # Started in the background by a script, SIGINT arrives ignored: Ctrl-C (or kill -INT)
+    # must still stop everything.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     web: Optional[ThreadingHTTPServer] = None
     try:
         if shell:

@@ -55,3 +55,47 @@ def test_serve_goes_on_when_the_demo_port_is_taken(monkeypatch, capsys, tmp_path
         taken.shutdown()
         taken.server_close()
     assert "demo page not served" in capsys.readouterr().out
+
+
+def test_sigint_stops_everything_even_when_started_with_sigint_ignored(tmp_path):
+    """A script or a Makefile run in the background starts us with SIGINT ignored."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    script = (
+        "import sys, time\n"
+        "from bot import serve\n"
+        "sleeper = [sys.executable, '-c', 'import time; time.sleep(120)']\n"
+        "serve.commands = lambda **_: {'actions': sleeper, 'rasa': sleeper}\n"
+        "sys.exit(serve.serve())\n"
+    )
+    env = {
+        **os.environ,
+        "MDM_WEB_PORT": "0",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'mdm.db'}",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # noqa: PLW1509
+    )
+    try:
+        deadline = time.time() + 30
+        out = b""
+        while b"Demo page" not in out and time.time() < deadline:
+            out += proc.stdout.readline()
+        assert b"Demo page" in out, out
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    children = subprocess.run(
+        ["pgrep", "-f", "import time; time.sleep(120)"], capture_output=True, text=True
+    ).stdout.split()
+    assert children == []
