@@ -217,6 +217,27 @@ class FairUse:
             )
         return verdict
 
+    async def admit(
+        self, sender_id: str, hint: Optional[str] = None, lookup: Optional[LanguageLookup] = None
+    ) -> Tuple[bool, Optional[str]]:
+        """The gate every channel puts before Rasa: count the message, say what to do.
+
+        Args:
+            sender_id: The channel's id of the sender.
+            hint: The channel's language hint, for the notice.
+            lookup: Reads the conversation's language, for the notice.
+
+        Returns:
+            ``(True, None)``: pass the message on; ``(False, notice)``: do not, and send
+            ``notice`` (the one polite message of a flood); ``(False, None)``: drop it.
+        """
+        verdict = await self.check(sender_id)
+        if verdict is Verdict.ALLOW:
+            return True, None
+        if verdict is Verdict.DROP:
+            return False, None
+        return False, await self.notice(sender_id, hint, lookup)
+
     @staticmethod
     async def notice(
         sender_id: str, hint: Optional[str] = None, lookup: Optional[LanguageLookup] = None
@@ -245,17 +266,14 @@ async def fair_use_reply(
         None to process the message; otherwise the reply to send instead: ``[]`` (dropped)
         or the one polite notice, in the conversation's language, else the body's hint.
     """
-    verdict = await fair_use.check(parsed["sender"])
-    if verdict is Verdict.ALLOW:
-        return None
-    if verdict is Verdict.DROP:
-        return []
     hints = parsed["metadata"] or {}
     hint = hints.get("language") or hints.get("language_code")
-    notice = await FairUse.notice(
+    allowed, notice = await fair_use.admit(
         parsed["sender"], hint if isinstance(hint, str) else None, rasa_language_lookup(request)
     )
-    return [{"recipient_id": parsed["sender"], "text": notice}]
+    if allowed:
+        return None
+    return [{"recipient_id": parsed["sender"], "text": notice}] if notice else []
 
 
 def rasa_language_lookup(request: Any) -> LanguageLookup:

@@ -55,8 +55,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.ratelimit import Verdict
 from bot.storage.channel_store import ChannelStore, is_payload_key
+from connectors.base import SenderOutputChannel, receive_webhook
 from connectors.common import (
     MAX_WEBHOOK_BODY_BYTES,
     UNSUPPORTED_MEDIA_PAYLOAD,
@@ -65,7 +65,6 @@ from connectors.common import (
     in_thread,
     install_log_redaction,
     pseudonym,
-    rasa_language_lookup,
     split_text,
     utf16_len,
 )
@@ -303,11 +302,8 @@ class TelegramSender:
             self._bot = None
 
 
-class TelegramOutputChannel(OutputChannel):
+class TelegramOutputChannel(SenderOutputChannel):
     """Rasa's answers to a Telegram chat, through a :class:`TelegramSender`."""
-
-    def __init__(self, sender: TelegramSender) -> None:
-        self.sender = sender
 
     @classmethod
     def name(cls) -> Text:
@@ -325,30 +321,6 @@ class TelegramOutputChannel(OutputChannel):
                 pseudonym(recipient_id),
                 type(error).__name__,
             )
-
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        """Send a text."""
-        await self._send(recipient_id, text)
-
-    async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
-    ) -> None:
-        """Send a text with an inline keyboard."""
-        await self._send(recipient_id, text, buttons)
-
-    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
-        """Send an image as its link (answers carry no images today)."""
-        await self._send(recipient_id, str(image))
-
-    async def send_attachment(self, recipient_id: Text, attachment: Text, **kwargs: Any) -> None:
-        """Send an attachment as its link."""
-        await self._send(recipient_id, str(attachment))
-
-    async def send_custom_json(
-        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
-    ) -> None:
-        """Custom payloads are for other channels: never show raw JSON to a user."""
-        logger.debug("telegram: custom payload not sent")
 
 
 def _command(text: str) -> Optional[str]:
@@ -585,13 +557,11 @@ class TelegramInput(InputChannel):
         if not text:
             return {"status": "ignored"}
         sender_id = str(incoming.chat_id)
-        verdict = await self.fair_use.check(sender_id)
-        if verdict is Verdict.DROP:
-            return {"status": "throttled"}
-        if verdict is Verdict.NOTIFY:
-            hint = (incoming.metadata or {}).get("language_code")
-            notice = await FairUse.notice(sender_id, hint, language_lookup)
-            await self.sender.send_text(incoming.chat_id, notice)
+        hint = (incoming.metadata or {}).get("language_code")
+        allowed, notice = await self.fair_use.admit(sender_id, hint, language_lookup)
+        if not allowed:
+            if notice:
+                await self.sender.send_text(incoming.chat_id, notice)
             return {"status": "throttled"}
         await on_new_message(
             UserMessage(
@@ -614,12 +584,6 @@ class TelegramInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            declared = request.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > MAX_WEBHOOK_BODY_BYTES:
-                return response.json({"error": "body too large"}, status=413)
-            status, body = await self.process(
-                request.body or b"", request.headers, on_new_message, rasa_language_lookup(request)
-            )
-            return response.json(body, status=status)
+            return await receive_webhook(request, self.process, on_new_message)
 
         return webhook

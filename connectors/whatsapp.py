@@ -43,8 +43,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.ratelimit import Verdict
 from bot.storage.channel_store import ChannelStore, is_payload_key
+from connectors.base import SenderOutputChannel, receive_webhook
 from connectors.common import (
     MAX_WEBHOOK_BODY_BYTES,
     UNSUPPORTED_MEDIA_PAYLOAD,
@@ -52,7 +52,6 @@ from connectors.common import (
     LanguageLookup,
     in_thread,
     pseudonym,
-    rasa_language_lookup,
     split_tail,
     split_text,
     truncate,
@@ -377,11 +376,8 @@ class WhatsAppSender:
             self._client = None
 
 
-class WhatsAppOutputChannel(OutputChannel):
+class WhatsAppOutputChannel(SenderOutputChannel):
     """Rasa's answers to a WhatsApp user, through a :class:`WhatsAppSender`."""
-
-    def __init__(self, sender: WhatsAppSender) -> None:
-        self.sender = sender
 
     @classmethod
     def name(cls) -> Text:
@@ -393,30 +389,6 @@ class WhatsAppOutputChannel(OutputChannel):
             await self.sender.send_text(recipient_id, text, buttons)
         except (OutsideServiceWindow, WhatsAppApiError, httpx.HTTPError) as error:
             logger.warning("whatsapp: message to %s not sent (%s)", pseudonym(recipient_id), error)
-
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        """Send a text."""
-        await self._send(recipient_id, text)
-
-    async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
-    ) -> None:
-        """Send a text with reply buttons or a list."""
-        await self._send(recipient_id, text, buttons)
-
-    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
-        """Send an image as its link (answers carry no images today)."""
-        await self._send(recipient_id, str(image))
-
-    async def send_attachment(self, recipient_id: Text, attachment: Text, **kwargs: Any) -> None:
-        """Send an attachment as its link."""
-        await self._send(recipient_id, str(attachment))
-
-    async def send_custom_json(
-        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
-    ) -> None:
-        """Custom payloads are for other channels: never show raw JSON to a user."""
-        logger.debug("whatsapp: custom payload not sent")
 
 
 def valid_signature(body: bytes, header: Optional[str], app_secret: str) -> bool:
@@ -684,12 +656,10 @@ class WhatsAppInput(InputChannel):
             text = await in_thread(self.store.resolve_payload, text) or message.button_title
         if not text:
             return 0
-        verdict = await self.fair_use.check(message.sender)
-        if verdict is Verdict.DROP:
-            return 0
-        if verdict is Verdict.NOTIFY:
-            notice = await FairUse.notice(message.sender, None, language_lookup)
-            await WhatsAppOutputChannel(self.sender).send_text_message(message.sender, notice)
+        allowed, notice = await self.fair_use.admit(message.sender, None, language_lookup)
+        if not allowed:
+            if notice:
+                await WhatsAppOutputChannel(self.sender).send_text_message(message.sender, notice)
             return 0
         await on_new_message(
             UserMessage(
@@ -716,12 +686,6 @@ class WhatsAppInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            declared = request.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > MAX_WEBHOOK_BODY_BYTES:
-                return response.json({"error": "body too large"}, status=413)
-            status, body = await self.process(
-                request.body or b"", request.headers, on_new_message, rasa_language_lookup(request)
-            )
-            return response.json(body, status=status)
+            return await receive_webhook(request, self.process, on_new_message)
 
         return webhook

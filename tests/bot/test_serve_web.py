@@ -76,13 +76,13 @@ def test_sigint_stops_everything_even_when_started_with_sigint_ignored(tmp_path)
         "MDM_WEB_PORT": "0",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'mdm.db'}",
     }
+    # `trap '' INT` ignores SIGINT and exec keeps it ignored, as `cmd &` in a script does.
     proc = subprocess.Popen(
-        [sys.executable, "-c", script],
+        ["sh", "-c", 'trap "" INT; exec "$0" -c "$1"', sys.executable, script],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # noqa: PLW1509
     )
     try:
         deadline = time.time() + 30
