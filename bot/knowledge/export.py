@@ -33,15 +33,10 @@ def _key(text: str) -> str:
 
 def _existing_examples(folder: Path) -> set[str]:
     """Normalised examples of the hand-written NLU files of one variety folder."""
-    seen: set[str] = set()
-    for path in sorted(folder.glob("*.yml")):
-        if path.name == FILE_NAME:
-            continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            line = line.strip()
-            if line.startswith("- "):
-                seen.add(_key(line[2:]))
-    return seen
+    from bot.knowledge.search import load_intent_examples  # noqa: PLC0415 (heavy module)
+
+    examples = load_intent_examples(folder, skip=(FILE_NAME,))
+    return {_key(text) for texts in examples.values() for text in texts}
 
 
 def nlu_yaml(kb: KnowledgeBase, lang: str, skip: Iterable[str] = ()) -> str:

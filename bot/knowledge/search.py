@@ -30,7 +30,7 @@ import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Collection, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import bm25s
 import joblib
@@ -94,10 +94,19 @@ def _entry_text(entry: Entry, lang: str) -> str:
     return " \n ".join([c.title, *c.keywords, c.summary, *c.steps, *c.documents])
 
 
-def load_intent_examples(folder: Path = NLU_DIR) -> Dict[str, List[str]]:
-    """``{intent: [examples]}`` from the project's NLU files, annotations removed."""
+def load_intent_examples(
+    folder: Path = NLU_DIR, skip: Collection[str] = ()
+) -> Dict[str, List[str]]:
+    """``{intent: [examples]}`` from the project's NLU files, annotations removed.
+
+    Args:
+        folder: Where the NLU files are (searched recursively).
+        skip: File names to leave out.
+    """
     examples: Dict[str, List[str]] = {}
     for path in sorted(folder.rglob("*.yml")):
+        if path.name in skip:
+            continue
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (yaml.YAMLError, OSError):

@@ -112,8 +112,12 @@ _DASH_CODE = re.compile(
 # Ticket references typed by hand: "mdm yvn5 6zy2", "MDM7K3PQ9XZ", or the two groups alone
 # ("yvn5 6zy2"). Their digits look like Arabizi (3, 7, 9), so they would pull a French or
 # English message towards Darija. See _drop_ticket_refs for when two bare groups count.
+# bot.tickets.refs.ALPHABET, written out: importing bot.tickets would load SQLAlchemy into
+# every process that identifies languages (tests check the two agree).
+REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_REF_CHAR = f"[{REF_ALPHABET}]"
 _TICKET_REF = re.compile(
-    r"(?<![0-9a-z])(mdm[\s\-_.]*)?([0-9a-hjkmnp-tv-z]{4})[\s\-_.]*([0-9a-hjkmnp-tv-z]{4})"
+    rf"(?<![0-9a-z])(MDM[\s\-_.]*)?({_REF_CHAR}{{4}})[\s\-_.]*({_REF_CHAR}{{4}})"
     r"(?![0-9a-z])",
     re.IGNORECASE,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.procedures import ActionAnswerDetail, ActionAnswerProcedure
+from actions.procedures import ActionAnswerDetail, ActionAnswerProcedure, pick_variant
 from bot.knowledge import default_kb
 
 
@@ -104,3 +104,21 @@ async def test_follow_up_without_context_asks_which_procedure(dispatcher, tracke
     )
     await run(ActionAnswerDetail(), dispatcher, tracker, domain)
     assert dispatcher.messages[0]["response"] == "utter_ask_which_procedure"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the entry model alone is sure of "lost" here; the words do not say it: ask
+        ("help with my passport", None),
+        ("passeport", None),
+        ("جواز السفر", None),
+        # words and entry model agree: answer
+        ("my passport expired last month", "passport_renewal"),
+        ("bghit njded lpaspor dyali 3afak", "passport_renewal"),
+        ("ضاع لي جواز السفر", "passport_lost"),
+    ],
+)
+def test_a_variant_is_answered_only_when_words_and_entry_model_agree(text, expected):
+    picked = pick_variant(default_kb().for_intent("passport"), text, None)
+    assert (picked.id if picked else None) == expected

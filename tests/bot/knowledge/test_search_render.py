@@ -103,3 +103,26 @@ def test_the_entry_signal_separates_entries_of_one_intent():
     ids = list(search.kb.entries)
     passports = {i: signals[4][ids.index(i)] for i in ids if i.startswith("passport_")}
     assert max(passports, key=passports.get) == "passport_minor"
+
+
+def test_scores_stay_on_a_0_1_scale_whatever_the_weights():
+    search = default_search()
+    assert abs(sum(search.weights) - 1.0) < 1e-9
+    for text in ("passeport perdu", "bghit njded lpaspor dyali 3afak", "qsdkfjh"):
+        for hit in search.search(text, k=3):
+            assert 0.0 <= hit.lexical <= 1.0 and 0.0 <= hit.specific <= hit.score <= 1.0
+
+
+def test_old_cached_models_are_pruned(tmp_path):
+    import os
+
+    from bot.knowledge.search import entry_model
+
+    for i in range(5):
+        old = tmp_path / f"search-entries-old{i}.joblib"
+        old.write_bytes(b"x")
+        os.utime(old, (i, i))  # oldest first
+    entry_model(default_kb(), cache_dir=tmp_path)
+    left = sorted(p.name for p in tmp_path.glob("search-entries-*.joblib"))
+    assert len(left) == 4 and "search-entries-old4.joblib" in left
+    assert "search-entries-old0.joblib" not in left

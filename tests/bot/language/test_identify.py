@@ -156,6 +156,29 @@ def test_typed_ticket_references_do_not_change_the_language(
     assert ident.identify(text).code == code
 
 
+def test_ref_alphabet_is_the_tickets_one():
+    from bot.language.identify import REF_ALPHABET
+    from bot.tickets.refs import ALPHABET
+
+    assert REF_ALPHABET == ALPHABET
+
+
+@pytest.mark.parametrize(
+    "text", ["x" * 10_000, "xxxxxxxx", "ههههههههه", "zzzz zzzz"], ids=["long", "x", "ar", "zz"]
+)
+def test_one_letter_over_and_over_carries_no_language(ident: LanguageIdentifier, text: str) -> None:
+    guess = ident.identify(text)
+    assert guess.confidence == 0.0 and guess.ambiguous, guess
+
+
+def test_number_like_tokens_carry_no_language(ident: LanguageIdentifier) -> None:
+    # "31m" is what is left of a terminal colour code; it used to read as Arabizi
+    noisy = ident.identify("\x00\x01\x02 bonjour \x1b[31m")
+    assert noisy.code == "fr" and noisy.scores == ident.identify("bonjour").scores
+    # Arabizi keeps its single digits inside words
+    assert ident.identify("s7i7 3la had lwra9").code == "ary_Latn"
+
+
 def test_no_signal_returns_fallback_with_zero_confidence(ident: LanguageIdentifier) -> None:
     for text in ("", "1", "👍", "MDM-7K3P-Q9XZ"):
         guess = ident.identify(text)
